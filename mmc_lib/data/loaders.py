@@ -1,0 +1,92 @@
+"""File readers, one per layout. Each takes the resolved file paths and the entry's
+options and returns ``(views, labels)`` as raw arrays (no scaling, labels as stored)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+
+def _loadmat(path: Path) -> dict:
+    try:
+        return scipy.io.loadmat(path)
+    except NotImplementedError as exc:  # MATLAB v7.3 (HDF5) files
+        raise ValueError(f"{path} is a MATLAB v7.3 file; re-save it with -v7 (scipy.io cannot read v7.3)") from exc
+
+
+def _pick(mat: dict, keys, path: Path) -> np.ndarray:
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    for key in keys:
+        if key in mat:
+            return np.asarray(mat[key])
+    present = sorted(k for k in mat if not k.startswith("__"))
+    raise KeyError(f"{path.name}: none of the keys {keys} found; the file holds {present}")
+
+
+def _as_rows(view: np.ndarray) -> np.ndarray:
+    view = np.asarray(view)
+    if hasattr(view, "toarray"):
+        view = view.toarray()
+    return np.asarray(view, dtype=np.float64)
+
+
+def load_mat_keys(paths: list[Path], options: dict):
+    """One .mat file with one key per view (``X1``, ``X2``, …) and a label key."""
+    mat = _loadmat(paths[0])
+    views = [_as_rows(_pick(mat, key, paths[0])) for key in options["view_keys"]]
+    return views, _pick(mat, options["label_key"], paths[0])
+
+
+def load_mat_cell(paths: list[Path], options: dict):
+    """One .mat file whose ``X`` is a MATLAB cell array of views (either orientation)."""
+    mat = _loadmat(paths[0])
+    cell = _pick(mat, options.get("cell_key", "X"), paths[0]).ravel()
+    views = [_as_rows(v) for v in cell]
+    return views, _pick(mat, options["label_key"], paths[0])
+
+
+def load_mat_separate(paths: list[Path], options: dict):
+    """One .mat file per view; labels from whichever file holds the label key."""
+    view_keys = options["view_keys"]
+    views = [_as_rows(_pick(_loadmat(p), keys, p)) for p, keys in zip(paths, view_keys)]
+    label_keys = options["label_key"]
+    for path in paths[len(view_keys):] + paths[: len(view_keys)]:
+        mat = _loadmat(path)
+        try:
+            return views, _pick(mat, label_keys, path)
+        except KeyError:
+            continue
+    raise KeyError(f"no file among {[p.name for p in paths]} holds a label key {label_keys}")
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Read an idx file (MNIST format): magic, dims as big-endian int32, then uint8 data."""
+    with gzip.open(path, "rb") as fh:
+        raw = fh.read()
+    n_dims = raw[3]
+    dims = np.frombuffer(raw, dtype=">i4", count=n_dims, offset=4)
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * n_dims).reshape(tuple(dims))
+
+
+def load_mnist_idx(paths: list[Path], options: dict):
+    images, labels = _read_idx(paths[0]), _read_idx(paths[1])
+    return [images.reshape(len(images), -1).astype(np.float64)], labels
+
+
+def load_sklearn_digits(paths: list[Path], options: dict):
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return [bunch.data.astype(np.float64)], bunch.target
+
+
+LOADERS = {
+    "mat_keys": load_mat_keys,
+    "mat_cell": load_mat_cell,
+    "mat_separate": load_mat_separate,
+    "mnist_idx": load_mnist_idx,
+    "sklearn_digits": load_sklearn_digits,
+}

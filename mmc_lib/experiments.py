@@ -1,0 +1,126 @@
+"""Experiment grids that survive interruption.
+
+Each run (one dict of parameters) is written to its own JSON file the moment it
+finishes; re-running a grid loads finished runs and computes only the rest.
+Runs go through joblib, so ``n_jobs`` (or a joblib backend) fans them out.
+
+>>> import tempfile
+>>> def square(x, seed):
+...     return {"y": x * x}
+>>> runs = grid(x=[1, 2], seed=[0])
+>>> df = run_grid(square, runs, cache_dir=tempfile.mkdtemp())
+>>> df["y"].tolist()
+[1, 4]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+from mmc_lib.runtime import out_root, progress
+
+
+def grid(**axes: Iterable) -> list[dict]:
+    """Cartesian product of the keyword axes as a list of dicts (in the given order)."""
+    keys = list(axes)
+    return [dict(zip(keys, values)) for values in itertools.product(*(list(axes[k]) for k in keys))]
+
+
+def run_key(params: dict) -> str:
+    """A stable file name for a run: readable prefix + hash of the sorted JSON parameters."""
+    text = json.dumps(params, sort_keys=True, default=str)
+    digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+    prefix = "_".join(str(params[k]) for k in sorted(params) if k in ("method", "dataset", "seed"))
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in prefix)[:60]
+    return f"{safe}_{digest}" if safe else digest
+
+
+def default_cache_dir(notebook: str, profile: str, out_dir=None) -> Path:
+    return out_root(out_dir) / "cache" / profile / notebook
+
+
+def _to_builtin(value):
+    if isinstance(value, dict):
+        return {k: _to_builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_builtin(v) for v in value]
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _run_one(fn: Callable[..., dict], params: dict, path: Path) -> dict:
+    result = fn(**params)
+    if not isinstance(result, dict):
+        raise TypeError(f"{getattr(fn, '__name__', fn)} must return a dict of results, got {type(result).__name__}")
+    record = {"params": _to_builtin(params), "result": _to_builtin(result)}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record))
+    os.replace(tmp, path)  # atomic: an interrupted write never leaves a half file
+    return record
+
+
+def run_grid(fn: Callable[..., dict], runs: list[dict], *, cache_dir: str | os.PathLike, n_jobs: int = 1,
+             desc: str = "runs", backend: str | None = None):
+    """Run ``fn(**params)`` for every ``params`` in ``runs``, caching each result on disk.
+
+    Returns a tidy DataFrame: one row per run, parameter columns then result columns.
+    """
+    import pandas as pd
+    from joblib import Parallel, delayed
+
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    paths = [cache / f"{run_key(p)}.json" for p in runs]
+    records: dict[int, dict] = {}
+    todo = []
+    for i, path in enumerate(paths):
+        if path.is_file():
+            records[i] = json.loads(path.read_text())
+        else:
+            todo.append(i)
+    bar = progress(total=len(runs), initial=len(records), desc=desc)
+    if todo:
+        jobs = (delayed(_run_one)(fn, runs[i], paths[i]) for i in todo)
+        for i, record in zip(todo, Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")(jobs)):
+            records[i] = record
+            bar.update(1)
+    bar.close()
+    rows = [{**records[i]["params"], **records[i]["result"]} for i in range(len(runs))]
+    return pd.DataFrame(rows)
+
+
+def summarize(df, by: list[str], metrics: list[str]):
+    """Mean, std (ddof=0: the spread of the seeds we ran) and count of ``metrics`` per ``by`` group."""
+    stats = df.groupby(by, sort=False)[metrics].agg(["mean", lambda s: float(np.std(s)), "count"])
+    stats.columns = [f"{m}_{'std' if stat == '<lambda_0>' else stat}" for m, stat in stats.columns]
+    return stats.reset_index()
+
+
+def to_result_rows(summary, *, metrics: list[str], setting: str = "main", method_col: str = "method",
+                   dataset_col: str = "dataset") -> list[dict]:
+    """Long-format rows for :func:`mmc_lib.results.save_results` from a :func:`summarize` table."""
+    rows = []
+    for _, r in summary.iterrows():
+        for m in metrics:
+            rows.append({"method": r[method_col], "dataset": r[dataset_col], "metric": m,
+                         "mean": float(r[f"{m}_mean"]), "std": float(r[f"{m}_std"]),
+                         "n_seeds": int(r[f"{m}_count"]), "setting": setting})
+    return rows
+
+
+def mean_std_table(summary, *, index: str, columns: str, metric: str, percent: bool = True):
+    """A pivot of ``"mean ± std"`` strings (percent by default, like the papers)."""
+    scale = 100.0 if percent else 1.0
+    text = summary.assign(cell=[f"{m * scale:.1f} ± {s * scale:.1f}"
+                                for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])])
+    return text.pivot(index=index, columns=columns, values="cell")

@@ -1,0 +1,161 @@
+"""Clustering metrics used by the papers, as fractions in [0, 1].
+
+Conventions (the papers print percent; the notebooks multiply by 100):
+
+* ACC — best one-to-one match of clusters to classes (Hungarian algorithm).
+* NMI — mutual information normalised by the *arithmetic* mean of the two
+  entropies (scikit-learn's default), the convention of most MVC code bases.
+* ARI — Hubert & Arabie adjusted Rand index.
+* F-score / precision / recall — over sample *pairs*: a pair is predicted
+  positive when both samples share a cluster, and truly positive when both
+  share a class (the DM2C convention).
+* Purity — each cluster votes for its majority class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn import metrics as skm
+
+from mmc_lib.validation import check_labels, check_views
+
+
+def contingency(y_true, y_pred) -> np.ndarray:
+    """Counts table, rows = classes, columns = clusters (labels taken in sorted order)."""
+    y_true, y_pred = check_labels(y_true, y_pred)
+    _, t = np.unique(y_true, return_inverse=True)
+    _, p = np.unique(y_pred, return_inverse=True)
+    table = np.zeros((t.max() + 1, p.max() + 1), dtype=np.int64)
+    np.add.at(table, (t, p), 1)
+    return table
+
+
+def accuracy(y_true, y_pred) -> float:
+    """Clustering accuracy: fraction correct under the best cluster→class matching.
+
+    Examples
+    --------
+    >>> accuracy([0, 0, 1, 1], [1, 1, 0, 0])
+    1.0
+    """
+    table = contingency(y_true, y_pred)
+    rows, cols = linear_sum_assignment(-table)
+    return float(table[rows, cols].sum() / table.sum())
+
+
+def nmi(y_true, y_pred) -> float:
+    """Normalised mutual information (arithmetic-mean normalisation).
+
+    Examples
+    --------
+    >>> round(nmi([0, 0, 1, 1], [0, 0, 1, 1]), 6)
+    1.0
+    """
+    y_true, y_pred = check_labels(y_true, y_pred)
+    return float(skm.normalized_mutual_info_score(y_true, y_pred, average_method="arithmetic"))
+
+
+def ari(y_true, y_pred) -> float:
+    """Adjusted Rand index (can be negative; 0 is chance level).
+
+    Examples
+    --------
+    >>> ari([0, 0, 1, 1], [0, 0, 1, 1])
+    1.0
+    """
+    y_true, y_pred = check_labels(y_true, y_pred)
+    return float(skm.adjusted_rand_score(y_true, y_pred))
+
+
+def pair_counts(y_true, y_pred) -> tuple[int, int, int]:
+    """(TP, FP, FN) over unordered sample pairs."""
+    table = contingency(y_true, y_pred)
+    same_both = int((table * (table - 1) // 2).sum())
+    cluster_sizes = table.sum(axis=0)
+    class_sizes = table.sum(axis=1)
+    same_cluster = int((cluster_sizes * (cluster_sizes - 1) // 2).sum())
+    same_class = int((class_sizes * (class_sizes - 1) // 2).sum())
+    return same_both, same_cluster - same_both, same_class - same_both
+
+
+def pairwise_precision_recall_f(y_true, y_pred) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F-score (harmonic mean). Zero where undefined.
+
+    Examples
+    --------
+    >>> pairwise_precision_recall_f([0, 0, 1, 1], [0, 0, 0, 0])
+    (0.3333333333333333, 1.0, 0.5)
+    """
+    tp, fp, fn = pair_counts(y_true, y_pred)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f_score = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return float(precision), float(recall), float(f_score)
+
+
+def f_score(y_true, y_pred) -> float:
+    """Pairwise F-score (see :func:`pairwise_precision_recall_f`)."""
+    return pairwise_precision_recall_f(y_true, y_pred)[2]
+
+
+def purity(y_true, y_pred) -> float:
+    """Fraction of samples that carry their cluster's majority class.
+
+    Examples
+    --------
+    >>> purity([0, 0, 1, 1], [0, 0, 0, 0])
+    0.5
+    """
+    table = contingency(y_true, y_pred)
+    return float(table.max(axis=0).sum() / table.sum())
+
+
+def silhouette(X, labels, *, sample_size: int | None = 2000, seed: int = 0) -> float:
+    """Mean silhouette coefficient of a partition of ``X`` (Euclidean), in [-1, 1].
+
+    Unsupervised: needs no ground truth. Computed on a random subsample of
+    ``sample_size`` rows when ``X`` is larger (exact when ``None``).
+    """
+    (X,) = check_views([X], name="X")
+    labels = np.asarray(labels)
+    if labels.shape != (X.shape[0],):
+        raise ValueError(f"labels must have shape ({X.shape[0]},), got {labels.shape}")
+    if len(np.unique(labels)) < 2:
+        return 0.0
+    size = sample_size if sample_size and X.shape[0] > sample_size else None
+    return float(skm.silhouette_score(X, labels, sample_size=size, random_state=seed))
+
+
+#: Name → metric for every label-vs-label metric; tests iterate over this.
+METRICS = {
+    "acc": accuracy,
+    "nmi": nmi,
+    "ari": ari,
+    "f_score": f_score,
+    "precision": lambda y_true, y_pred: pairwise_precision_recall_f(y_true, y_pred)[0],
+    "recall": lambda y_true, y_pred: pairwise_precision_recall_f(y_true, y_pred)[1],
+    "purity": purity,
+}
+
+
+def clustering_report(y_true, y_pred) -> dict[str, float]:
+    """All label metrics as fractions: keys ``acc, nmi, ari, f_score, precision, recall, purity``.
+
+    Examples
+    --------
+    >>> report = clustering_report([0, 0, 1, 1], [1, 1, 0, 0])
+    >>> report["acc"], report["purity"]
+    (1.0, 1.0)
+    """
+    y_true, y_pred = check_labels(y_true, y_pred)
+    precision, recall, f = pairwise_precision_recall_f(y_true, y_pred)
+    return {
+        "acc": accuracy(y_true, y_pred),
+        "nmi": nmi(y_true, y_pred),
+        "ari": ari(y_true, y_pred),
+        "f_score": f,
+        "precision": precision,
+        "recall": recall,
+        "purity": purity(y_true, y_pred),
+    }

@@ -1,0 +1,40 @@
+"""Layer builders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+
+def mlp(dims: Sequence[int], *, batchnorm: bool = True, activation: str = "relu",
+        final_activation: bool = False, dropout: float = 0.0) -> nn.Sequential:
+    """A fully connected stack ``dims[0] → … → dims[-1]``.
+
+    Hidden layers are ``Linear → [BatchNorm] → activation [→ Dropout]``; the last
+    layer is a bare ``Linear`` unless ``final_activation``.
+
+    >>> mlp([784, 500, 10])
+    Sequential(
+      (0): Linear(in_features=784, out_features=500, bias=True)
+      (1): BatchNorm1d(500, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+      (2): ReLU()
+      (3): Linear(in_features=500, out_features=10, bias=True)
+    )
+    """
+    if len(dims) < 2:
+        raise ValueError(f"mlp needs at least input and output sizes, got {list(dims)}")
+    acts = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+    if activation not in acts:
+        raise ValueError(f"unknown activation {activation!r}; known: {sorted(acts)}")
+    layers: list[nn.Module] = []
+    n_layers = len(dims) - 1
+    for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
+        layers.append(nn.Linear(d_in, d_out))
+        if i < n_layers - 1 or final_activation:
+            if batchnorm:
+                layers.append(nn.BatchNorm1d(d_out))
+            layers.append(acts[activation]())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)

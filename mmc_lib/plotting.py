@@ -1,0 +1,84 @@
+"""One plotting style, one way to save figures, and a t-SNE helper."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+if not os.environ.get("DISPLAY") and "ipykernel" not in __import__("sys").modules:
+    matplotlib.use("Agg")  # headless scripts and tests
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from mmc_lib.runtime import out_root
+
+STYLE = {
+    "figure.dpi": 100,
+    "savefig.dpi": 130,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "legend.frameon": False,
+}
+
+
+def use_style() -> None:
+    """Apply the companion's matplotlib style (call once per notebook)."""
+    plt.rcParams.update(STYLE)
+
+
+def figures_dir(out_dir=None) -> Path:
+    folder = out_root(out_dir) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_figure(fig, name: str, *, out_dir=None) -> Path:
+    """Save ``fig`` as ``figures/<name>.png`` (``name`` like ``"00_tsne"``); return the path."""
+    if not name or "/" in name or name.endswith(".png"):
+        raise ValueError(f"figure name must be a bare stem like '00_tsne', got {name!r}")
+    path = figures_dir(out_dir) / f"{name}.png"
+    fig.savefig(path, bbox_inches="tight")
+    return path
+
+
+def tsne(X: np.ndarray, *, seed: int = 0, max_points: int | None = 2000, perplexity: float = 30.0):
+    """2-D t-SNE of ``X``; returns ``(embedding, index)`` where ``index`` are the rows used.
+
+    Rows are subsampled uniformly at random (seeded) to ``max_points`` to keep it fast.
+    """
+    from sklearn.manifold import TSNE
+
+    X = np.asarray(X, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    index = np.arange(len(X))
+    if max_points is not None and len(X) > max_points:
+        index = np.sort(rng.choice(len(X), size=max_points, replace=False))
+    perplexity = min(perplexity, max(2.0, (len(index) - 1) / 3))
+    emb = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(X[index])
+    return emb, index
+
+
+def scatter_embedding(ax, emb: np.ndarray, labels: np.ndarray, *, title: str = "", markers=None, s: float = 6):
+    """Scatter a 2-D embedding coloured by ``labels``; optional per-point marker groups (e.g. modality)."""
+    cmap = plt.get_cmap("tab10" if len(np.unique(labels)) <= 10 else "tab20")
+    if markers is None:
+        ax.scatter(emb[:, 0], emb[:, 1], c=labels, cmap=cmap, s=s, linewidths=0)
+    else:
+        for marker, group in zip("o^sD", np.unique(markers)):
+            m = markers == group
+            ax.scatter(emb[m, 0], emb[m, 1], c=labels[m], cmap=cmap, s=s, marker=marker, label=str(group),
+                       vmin=labels.min(), vmax=labels.max(), linewidths=0)
+        ax.legend(loc="best", fontsize=8, markerscale=2)
+    ax.set_title(title)
+    ax.set_xlabel("t-SNE 1")
+    ax.set_ylabel("t-SNE 2")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax

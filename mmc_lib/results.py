@@ -1,0 +1,116 @@
+"""The results store: what a notebook measured, with provenance.
+
+One JSON file per notebook and profile, ``results/<profile>/<notebook>.json``::
+
+    {"notebook": "00_data_and_baselines", "profile": "full",
+     "provenance": {"git_commit": ..., "git_dirty": ..., "device": ..., "date": ...,
+                    "python": ..., "packages": {...}, "mmc_lib": ...},
+     "rows": [{"method": "KM", "dataset": "cub", "metric": "acc", "mean": 0.61,
+               "std": 0.02, "n_seeds": 5, "setting": "main", "scale": "fraction"}, ...]}
+
+``setting`` names the experiment a row belongs to (``main``, ``ablation``,
+``fusion``, …); clustering metrics are stored as fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from mmc_lib.runtime import out_root, project_root
+
+ROW_KEYS = ("method", "dataset", "metric", "mean", "std", "n_seeds")
+_PACKAGES = ("torch", "numpy", "scipy", "scikit-learn", "pandas", "matplotlib")
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=project_root(), capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def provenance(*, profile: str, device: str) -> dict:
+    """Git commit (and whether the tree was dirty), device, date, Python and package versions."""
+    import mmc_lib
+
+    packages = {}
+    for name in _PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(status) if status is not None else None,
+        "device": device,
+        "profile": profile,
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": packages,
+        "mmc_lib": mmc_lib.__version__,
+    }
+
+
+def results_path(notebook: str, profile: str, out_dir=None) -> Path:
+    return out_root(out_dir) / "results" / profile / f"{notebook}.json"
+
+
+def _clean(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def check_rows(rows: list[dict]) -> list[dict]:
+    """Every row has method, dataset, metric, mean, std, n_seeds; numbers become plain Python."""
+    out = []
+    for i, row in enumerate(rows):
+        missing = [k for k in ROW_KEYS if k not in row]
+        if missing:
+            raise ValueError(f"result row {i} lacks {missing}: {row}")
+        clean = {k: _clean(v) for k, v in row.items()}
+        clean.setdefault("setting", "main")
+        clean.setdefault("scale", "fraction")
+        out.append(clean)
+    return out
+
+
+def save_results(notebook: str, rows, *, profile: str, device: str, out_dir=None, extra: dict | None = None) -> Path:
+    """Write ``rows`` (list of dicts or a DataFrame) for ``notebook`` with provenance; return the path."""
+    if hasattr(rows, "to_dict"):
+        rows = rows.to_dict(orient="records")
+    payload = {"notebook": notebook, "profile": profile, "provenance": provenance(profile=profile, device=device),
+               "rows": check_rows(list(rows))}
+    if extra:
+        payload["extra"] = extra
+    path = results_path(notebook, profile, out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1, default=_clean) + "\n")
+    return path
+
+
+def load_results(profile: str, *, out_dir=None, notebook: str | None = None) -> list[dict]:
+    """Every stored payload for ``profile`` (or just ``notebook``'s), as dicts."""
+    folder = out_root(out_dir) / "results" / profile
+    pattern = f"{notebook}.json" if notebook else "*.json"
+    return [json.loads(p.read_text()) for p in sorted(folder.glob(pattern))]
+
+
+def results_frame(profile: str, *, out_dir=None):
+    """All rows of ``profile`` as one pandas DataFrame with a ``notebook`` column."""
+    import pandas as pd
+
+    frames = [pd.DataFrame(p["rows"]).assign(notebook=p["notebook"]) for p in load_results(profile, out_dir=out_dir)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*ROW_KEYS, "notebook"])
