@@ -1,0 +1,531 @@
+"""The audit: every claim of the ledger beside our stored results, with a verdict.
+
+Verdicts for numbers (kinds ``value``, ``derived``, ``dataset``):
+
+- ``reproduced`` — ``|ours − paper| ≤ max(2·std_ours, 2 points)`` (see :class:`Tolerance`),
+- ``below`` / ``above`` — outside that band; the gap is given,
+- ``substituted`` — the paper's data is not here; the method ran on a stand-in (named in ``detail``,
+  with the gap on the stand-in for information only),
+- ``not run`` — with the reason (data absent, not implemented, notebook not implemented yet, no results
+  in this profile yet, qualitative statement).
+
+Orderings ("DDMC beats every baseline on every dataset") are checked on every dataset we ran:
+``holds`` / ``partly`` / ``fails`` / ``not run``. Each ordering, restated number and derived row is
+also checked against the paper's *own* numbers (``check_paper_consistency``).
+
+>>> report = run_audit("smoke", out_dir="/nonexistent-mmc-out")
+>>> sorted(report.table.verdict.unique())
+['not run', 'substituted']
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmc_lib.claims import LOWER_IS_BETTER, Claim, Ledger, load_ledgers
+from mmc_lib.results import load_results, results_frame
+from mmc_lib.runtime import out_root
+
+VERDICTS = ("reproduced", "below", "above", "substituted", "not run")
+ORDER_VERDICTS = ("holds", "partly", "fails", "not run")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """When a number counts as reproduced: ``|ours − paper| ≤ max(n_std · std_ours, floor)``.
+
+    ``floor`` is ``points`` (in fraction units: 0.02 = 2 percentage points) for percent/fraction
+    scales and ``raw_relative · |paper|`` for raw scores such as FID; sizes (``count``) must match exactly.
+
+    >>> Tolerance().allowed(0.5, 0.004, "fraction")
+    0.02
+    >>> round(Tolerance().allowed(0.5, 0.03, "percent"), 4)
+    0.06
+    """
+
+    n_std: float = 2.0  # how many of our seed standard deviations
+    points: float = 0.02  # absolute floor for percent/fraction metrics (fraction units)
+    raw_relative: float = 0.10  # relative floor for raw-scale scores
+
+    def allowed(self, paper: float, std: float, scale: str) -> float:
+        if scale == "count":
+            return 0.0
+        floor = self.raw_relative * abs(paper) if scale == "raw" else self.points
+        return max(self.n_std * (std or 0.0), floor)
+
+    def describe(self) -> str:
+        return (f"reproduced when |ours − paper| ≤ max({self.n_std:g}·std over our seeds, "
+                f"{self.points * 100:g} percentage points) for ACC/NMI/ARI/F/purity-type metrics "
+                f"(max({self.n_std:g}·std, {self.raw_relative * 100:g} % of the paper's value) for raw scores "
+                "such as FID; dataset sizes must match exactly); otherwise below/above with the gap")
+
+
+@dataclass
+class AuditReport:
+    """What :func:`run_audit` returns: the verdict tables and where the results came from."""
+
+    profile: str
+    table: pd.DataFrame  # one row per number / qualitative claim
+    orderings: pd.DataFrame  # one row per ordering claim
+    consistency: pd.DataFrame  # the papers checked against their own numbers
+    provenance: dict  # notebook -> provenance of its results file
+    tolerance: Tolerance
+
+    def counts(self) -> pd.DataFrame:
+        """Verdict counts per paper (numbers and orderings together)."""
+        return verdict_counts(self.table, self.orderings)
+
+
+# ----------------------------------------------------------------- results lookup
+
+def _parse_term(term: str, default_setting: str) -> tuple[str | None, str]:
+    """``"DDMC"`` → (DDMC, default); ``"DDMC@fusion"`` → (DDMC, fusion); ``"@fusion"`` → (None, fusion)."""
+    method, _, setting = term.partition("@")
+    return (method or None), (setting if _ else default_setting)
+
+
+def _lookup(rows: pd.DataFrame, term: str, *, datasets, metric: str, setting: str):
+    """The result row for ``term`` on the first of ``datasets`` that has one, else None."""
+    method, setting = _parse_term(term, setting)
+    for ds in datasets:
+        hit = rows[(rows.dataset == ds) & (rows.metric == metric) & (rows.setting == setting)]
+        if method is not None:
+            hit = hit[hit.method == method]
+        if len(hit):
+            return hit.sort_values("method").iloc[0]
+    return None
+
+
+def _available(name: str, data_dir) -> bool:
+    from mmc_lib.data import REGISTRY, available
+
+    return name in REGISTRY and available(name, data_dir=data_dir)
+
+
+def load_profile_results(profile: str, *, out_dir=None) -> tuple[pd.DataFrame, dict]:
+    """All result rows of ``profile`` (with ``notebook``, ``setting``, ``note`` columns) and provenance per notebook."""
+    frame = results_frame(profile, out_dir=out_dir)
+    for col, default in (("setting", "main"), ("note", ""), ("scale", "fraction")):
+        frame[col] = frame[col].fillna(default) if col in frame else default
+    prov = {p["notebook"]: p.get("provenance", {}) for p in load_results(profile, out_dir=out_dir)}
+    return frame, prov
+
+
+# ----------------------------------------------------------------- verdicts for numbers
+
+def _fmt(value, scale: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, list):
+        return "/".join(str(v) for v in value)
+    if scale == "percent":
+        return f"{value * 100:.1f}"
+    if scale == "count":
+        return f"{int(value)}"
+    return f"{value:.4f}" if scale == "fraction" else f"{value:.2f}"
+
+
+def _gap_text(gap: float, scale: str) -> str:
+    return f"{gap * 100:+.1f} pts" if scale in ("percent", "fraction") else f"{gap:+.3g}"
+
+
+def _grade(claimed: float, mean: float, std: float, scale: str, tol: Tolerance) -> tuple[str, float]:
+    gap = mean - claimed
+    if abs(gap) <= tol.allowed(claimed, std, scale) + 1e-12:
+        return "reproduced", gap
+    return ("below" if gap < 0 else "above"), gap
+
+
+def _static_reasons(claim: Claim, ledger: Ledger, methods: list[str], data_dir) -> list[str]:
+    nb = claim.notebook or ledger.notebook
+    if nb is None:
+        return [ledger.not_run_reason or "notebook not implemented yet"]
+    reasons = []
+    if any(ledger.methods.get(m) is None for m in methods):
+        reasons.append("not implemented")
+    dmap = ledger.datasets.get(claim.dataset)
+    if dmap is not None and not any(_available(n, data_dir) for n in dmap.ours):
+        reasons.append("data absent")
+    return reasons
+
+
+def _base_row(claim: Claim) -> dict:
+    return {"id": claim.id, "paper": claim.paper, "kind": claim.kind, "source": claim.source,
+            "dataset": claim.dataset, "method": claim.method, "metric": claim.metric, "setting": claim.setting,
+            "claimed": claim.value, "scale": claim.scale, "claimed_frac": claim.fraction, "ours_dataset": "",
+            "ours_mean": np.nan, "ours_std": np.nan, "n_seeds": np.nan, "gap": np.nan, "verdict": "not run",
+            "detail": ""}
+
+
+def _value_row(claim: Claim, ledger: Ledger, results: pd.DataFrame, profile: str, tol: Tolerance, data_dir) -> dict:
+    row = _base_row(claim)
+    if claim.kind == "derived":
+        spec = claim.derived
+        names = [spec["of"], *(spec.get("minus_best_of") or [spec.get("relative_to")])]
+        needed = [spec["of"]] if "minus_best_of" in spec else names  # a best-of needs only some of the others
+    else:
+        names = needed = [claim.method]
+    reasons = _static_reasons(claim, ledger, needed, data_dir)
+    if reasons:
+        return {**row, "detail": "; ".join(reasons)}
+    nb = claim.notebook or ledger.notebook
+    rows = results[results.notebook == nb] if len(results) else results
+    if not len(rows):
+        return {**row, "detail": f"no results from {nb} in the {profile} profile yet"}
+    dmap = ledger.datasets[claim.dataset]
+    found = _measure(claim, ledger, rows, dmap.ours)
+    if found is None:
+        return {**row, "detail": f"{nb} stored no {claim.metric} row for {ledger.methods[names[0]]!r} on {list(dmap.ours)}"}
+    mean, std, n, ds, note, extra = found
+    verdict, gap = _grade(claim.fraction, mean, std, claim.scale, tol)
+    row.update(ours_dataset=ds, ours_mean=mean, ours_std=std, n_seeds=n, gap=gap, verdict=verdict)
+    if verdict != "reproduced":
+        row["detail"] = f"{verdict} by {_gap_text(abs(gap), claim.scale)[1:]}"
+    if dmap.substitute or str(note).startswith("substituted:"):
+        stand_in = str(note).removeprefix("substituted:").strip() if str(note).startswith("substituted:") else ""
+        row.update(verdict="substituted",
+                   detail=f"stand-in: {stand_in or dmap.stand_in}; on it ours is "
+                          f"{'within tolerance' if verdict == 'reproduced' else verdict} ({_gap_text(gap, claim.scale)})")
+    if extra:
+        row["detail"] = "; ".join(x for x in (row["detail"], extra) if x)
+    return row
+
+
+def _measure(claim: Claim, ledger: Ledger, rows: pd.DataFrame, datasets):
+    """(mean, std, n_seeds, dataset, note, extra) of what ``claim`` measures, from our rows, or None."""
+    if claim.kind == "value":
+        hit = _lookup(rows, ledger.methods[claim.method], datasets=datasets, metric=claim.metric, setting=claim.setting)
+        if hit is None:
+            return None
+        return float(hit["mean"]), float(hit["std"] or 0.0), int(hit["n_seeds"]), hit.dataset, hit.get("note", ""), ""
+    spec = claim.derived
+    of = _lookup(rows, ledger.methods[spec["of"]], datasets=datasets, metric=claim.metric, setting=claim.setting)
+    if of is None:
+        return None
+    ds = [of.dataset]
+    if "relative_to" in spec:
+        base = _lookup(rows, ledger.methods[spec["relative_to"]], datasets=ds, metric=claim.metric, setting=claim.setting)
+        if base is None or not base["mean"]:
+            return None
+        return (float(of["mean"]) / float(base["mean"]) - 1.0, 0.0, int(of["n_seeds"]), of.dataset, of.get("note", ""),
+                f"relative to {spec['relative_to']}")
+    others = [(m, _lookup(rows, ledger.methods[m], datasets=ds, metric=claim.metric, setting=claim.setting))
+              for m in spec["minus_best_of"] if ledger.methods.get(m)]
+    others = [(m, r) for m, r in others if r is not None]
+    if not others:
+        return None
+    best_name, best = max(others, key=lambda mr: float(mr[1]["mean"]))
+    extra = (f"best compared here: {best_name}, over {len(others)} of {len(spec['minus_best_of'])} compared methods"
+             if len(spec["minus_best_of"]) > 1 else "")
+    return (float(of["mean"]) - float(best["mean"]), float(of["std"] or 0.0), int(of["n_seeds"]), of.dataset,
+            of.get("note", ""), extra)
+
+
+def _dataset_row(claim: Claim, ledger: Ledger, data_dir) -> dict:
+    """Compare a dataset-table number (size, clusters, dims) with our copy of that dataset."""
+    from mmc_lib.data import REGISTRY, load
+
+    row = _base_row(claim)
+    dmap = ledger.datasets[claim.dataset]
+    names = [n for n in dmap.ours if n in REGISTRY]
+    if not names:
+        return {**row, "detail": "data absent (not in our registry)"}
+    name = next((n for n in names if _available(n, data_dir)), None)
+    if name is None:
+        entry = REGISTRY[names[0]]
+        listed = {"n_samples": entry.n_samples, "n_clusters": entry.n_clusters}.get(claim.metric)
+        note = f"; our registry lists {claim.metric}={listed}" if listed is not None and listed != claim.value else ""
+        return {**row, "detail": "data absent" + note}
+    ds = load(name, data_dir=data_dir)
+    ours = {"n_samples": ds.n_samples, "n_clusters": ds.n_clusters, "dims": ds.dims}.get(claim.metric)
+    if ours is None:  # e.g. n_train / n_test: report every registered split we hold
+        sizes = ", ".join(f"{n} n={REGISTRY[n].n_samples}" for n in names)
+        verdict = "substituted" if dmap.substitute else "not run"
+        return {**row, "ours_dataset": name, "verdict": verdict,
+                "detail": f"split sizes differ by design: ours {sizes}" + (f"; stand-in: {dmap.stand_in}" if dmap.substitute else "")}
+    match = ours == claim.value
+    row.update(ours_dataset=name, ours_mean=ours if not isinstance(ours, list) else np.nan)
+    if dmap.substitute:
+        return {**row, "verdict": "substituted", "detail": f"stand-in: {dmap.stand_in}; ours {claim.metric}={ours}"}
+    if match:
+        return {**row, "verdict": "reproduced"}
+    below = (sum(ours) if isinstance(ours, list) else ours) < (sum(claim.value) if isinstance(claim.value, list) else claim.value)
+    return {**row, "verdict": "below" if below else "above", "detail": f"ours {claim.metric}={ours}"}
+
+
+def audit_claims(ledgers: dict[str, Ledger], results: pd.DataFrame, *, profile: str, tolerance: Tolerance | None = None,
+                 data_dir=None) -> pd.DataFrame:
+    """One verdict row per non-ordering claim (numbers, dataset sizes, qualitative statements)."""
+    tol = tolerance or Tolerance()
+    out = []
+    for ledger in ledgers.values():
+        for claim in ledger.claims:
+            if claim.kind == "ordering":
+                continue
+            if claim.kind == "qualitative":
+                out.append({**_base_row(claim), "method": "", "detail": "qualitative statement; nothing to measure",
+                            "statement": claim.statement})
+            elif claim.kind == "dataset":
+                out.append(_dataset_row(claim, ledger, data_dir))
+            else:
+                out.append(_value_row(claim, ledger, results, profile, tol, data_dir))
+    return pd.DataFrame(out)
+
+
+# ----------------------------------------------------------------- orderings
+
+def _beats(a: float, b: float, metric: str) -> bool:
+    return a < b if metric in LOWER_IS_BETTER else a > b
+
+
+def _order_on(values: dict[str, float], better: str, metric: str) -> tuple[bool, list[str]]:
+    """Does ``better`` beat every other entry of ``values``? Also the names that it does not beat."""
+    losers = [m for m, v in values.items() if m != better and not _beats(values[better], v, metric)]
+    return not losers, losers
+
+
+def check_orderings(ledgers: dict[str, Ledger], results: pd.DataFrame, *, profile: str) -> pd.DataFrame:
+    """Check every ordering claim on each dataset we ran (and on the paper's own table)."""
+    out = []
+    for ledger in ledgers.values():
+        paper_values = _paper_values(ledger)
+        for claim in (c for c in ledger.claims if c.kind == "ordering"):
+            spec, nb = claim.ordering, claim.notebook or ledger.notebook
+            row = {"id": claim.id, "paper": claim.paper, "metric": claim.metric, "statement": claim.statement,
+                   "notebook": nb or "", "verdict": "not run", "checked": "", "detail": "",
+                   "paper_check": _paper_order_check(claim, paper_values)}
+            terms = {m: ledger.methods.get(m) for m in [spec["better"], *spec["than"]]}
+            skipped = [m for m, t in terms.items() if t is None]
+            rows = results[results.notebook == nb] if nb and len(results) else results.iloc[0:0]
+            if nb is None:
+                row["detail"] = ledger.not_run_reason or "notebook not implemented yet"
+            elif terms[spec["better"]] is None:
+                row["detail"] = f"{spec['better']} not implemented"
+            elif not len(rows):
+                row["detail"] = f"no results from {nb} in the {profile} profile yet"
+            else:
+                row.update(_order_on_results(claim, terms, rows, skipped))
+            out.append(row)
+    return pd.DataFrame(out)
+
+
+def _order_on_results(claim: Claim, terms: dict, rows: pd.DataFrame, skipped: list[str]) -> dict:
+    better = claim.ordering["better"]
+    per_ds, notes = {}, []
+    for ds in sorted(rows.dataset.unique()):
+        vals = {}
+        for m, term in terms.items():
+            hit = None if term is None else _lookup(rows, term, datasets=[ds], metric=claim.metric, setting=claim.setting)
+            if hit is not None:
+                vals[m] = float(hit["mean"])
+        if better not in vals or len(vals) < 2:
+            continue
+        ok, losers = _order_on(vals, better, claim.metric)
+        per_ds[ds] = ok
+        if not ok:
+            notes.append(f"{ds}: " + ", ".join(f"{m} {vals[m]:.3f} vs {vals[better]:.3f}" for m in losers))
+    if not per_ds:
+        return {"detail": "no dataset has results for both sides"}
+    n_ok = sum(per_ds.values())
+    verdict = "holds" if n_ok == len(per_ds) else ("fails" if n_ok == 0 else "partly")
+    held = [d for d, ok in per_ds.items() if ok]
+    detail = "; ".join(notes) if notes else f"holds on {', '.join(held)}"
+    if skipped:
+        detail += f" (not implemented, left out: {', '.join(skipped)})"
+    return {"verdict": verdict, "checked": f"{n_ok}/{len(per_ds)} datasets", "detail": detail}
+
+
+# ----------------------------------------------------------------- the papers against their own numbers
+
+def _paper_values(ledger: Ledger) -> dict:
+    """(dataset, method, metric) -> claimed value (value claims only)."""
+    return {(c.dataset, c.method, c.metric): c.value for c in ledger.claims if c.kind == "value"}
+
+
+def _paper_order_check(claim: Claim, values: dict) -> str:
+    spec = claim.ordering
+    datasets = sorted({d for (d, m, met) in values if m == spec["better"] and met == claim.metric})
+    if not datasets:
+        return "no numbers in the paper"
+    broken = []
+    for ds in datasets:
+        vals = {m: values[(ds, m, claim.metric)] for m in [spec["better"], *spec["than"]]
+                if (ds, m, claim.metric) in values}
+        ok, losers = _order_on(vals, spec["better"], claim.metric)
+        broken += [f"{ds}: {m} {vals[m]:g} vs {spec['better']} {vals[spec['better']]:g}" for m in losers]
+    return "consistent" if not broken else "contradicted: " + "; ".join(broken)
+
+
+def check_paper_consistency(ledgers: dict[str, Ledger]) -> pd.DataFrame:
+    """Restated numbers equal their original, derived rows match the table, orderings hold in the table."""
+    out = []
+    for ledger in ledgers.values():
+        by_id = {c.id: c for c in ledger.claims}
+        values = _paper_values(ledger)
+        for c in ledger.claims:
+            if c.restates:
+                same = by_id[c.restates].value == c.value
+                out.append({"id": c.id, "paper": c.paper, "check": f"restates {c.restates}",
+                            "status": "consistent" if same else "contradicted",
+                            "detail": "" if same else f"{c.value} vs {by_id[c.restates].value}"})
+            elif c.kind == "derived" and "minus_best_of" in c.derived:
+                out.append({"id": c.id, "paper": c.paper, "check": "derived row recomputed from the table",
+                            **_derived_check(c, values)})
+            elif c.kind == "ordering":
+                status = _paper_order_check(c, values)
+                out.append({"id": c.id, "paper": c.paper, "check": "ordering on the paper's own numbers",
+                            "status": status.split(":")[0], "detail": status.partition(": ")[2]})
+    return pd.DataFrame(out, columns=["id", "paper", "check", "status", "detail"])
+
+
+def _derived_check(c: Claim, values: dict) -> dict:
+    of = values.get((c.dataset, c.derived["of"], c.metric))
+    others = {m: values[(c.dataset, m, c.metric)] for m in c.derived["minus_best_of"] if (c.dataset, m, c.metric) in values}
+    if of is None or not others:
+        return {"status": "no numbers in the paper", "detail": ""}
+    best = max(others, key=others.get)
+    recomputed = round(of - others[best], 6)
+    ok = abs(recomputed - c.value) <= (1.0 if c.approx else 0.05)
+    return {"status": "consistent" if ok else "contradicted",
+            "detail": f"{c.derived['of']} {of:g} − best {best} {others[best]:g} = {recomputed:g}, printed {c.value:g}"}
+
+
+# ----------------------------------------------------------------- summaries, markdown, plot
+
+def verdict_counts(table: pd.DataFrame, orderings: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Claims per paper and verdict (numbers) plus ordering verdicts, as one count table."""
+    parts = [table.assign(col=table.verdict)[["paper", "col"]]]
+    if orderings is not None and len(orderings):
+        parts.append(orderings.assign(col="ordering " + orderings.verdict)[["paper", "col"]])
+    both = pd.concat(parts, ignore_index=True)
+    counts = both.groupby(["paper", "col"]).size().unstack(fill_value=0)
+    order = [v for v in (*VERDICTS, *(f"ordering {v}" for v in ORDER_VERDICTS)) if v in counts.columns]
+    counts = counts[order]
+    counts["total"] = counts.sum(axis=1)
+    return counts
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The verdict table as readers want it: claimed and ours on the paper's scale, gap, verdict."""
+    ours = [(_fmt(m, s) + (f" ± {_fmt(sd, s)}" if s in ("percent", "fraction", "raw") and not math.isnan(sd) else "")
+             if not (isinstance(m, float) and math.isnan(m)) else "")
+            for m, sd, s in zip(table.ours_mean, table.ours_std, table.scale)]
+    gaps = ["" if (isinstance(g, float) and math.isnan(g)) else _gap_text(g, s) for g, s in zip(table.gap, table.scale)]
+    claimed = [_fmt(v, "count") if s == "count" and not isinstance(v, list) else
+               (_fmt(v, s) if isinstance(v, list) else ("" if v is None or (isinstance(v, float) and math.isnan(v))
+                                                        else f"{v:g}")) for v, s in zip(table.claimed, table.scale)]
+    return pd.DataFrame({"id": table.id, "dataset": table.dataset.fillna(""), "method": table.method.fillna(""),
+                         "metric": table.metric.fillna(""), "paper": claimed, "scale": table.scale.fillna(""),
+                         "ours (mean ± std)": ours, "on": table.ours_dataset, "gap": gaps, "verdict": table.verdict,
+                         "detail": table.detail})
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    def cell(v):
+        return str(v).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(cell(c) for c in df.columns) + " |", "|" + "---|" * len(df.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def audit_markdown(report: AuditReport, ledgers: dict[str, Ledger]) -> str:
+    """AUDIT.md: rule, provenance, counts per paper, orderings, the papers' own inconsistencies, every claim."""
+    counts = report.counts().reset_index()
+    prov = pd.DataFrame([{"notebook": nb, "git commit": (p.get("git_commit") or "")[:10],
+                          "dirty": p.get("git_dirty"), "device": p.get("device"), "date": p.get("date")}
+                         for nb, p in sorted(report.provenance.items())],
+                        columns=["notebook", "git commit", "dirty", "device", "date"])
+    contradicted = report.consistency[report.consistency.status == "contradicted"]
+    parts = [
+        "# Audit: the papers' claims beside our numbers",
+        "",
+        f"Generated by `notebooks/99_audit.ipynb` from `claims/*.yaml` and `results/{report.profile}/*.json` "
+        f"on {_dt.date.today().isoformat()}. Do not edit by hand; re-run the notebook.",
+        "",
+        f"**Tolerance rule.** {report.tolerance.describe()}. `substituted`: the paper's data is not here and the "
+        "method ran on a named stand-in, so the number is shown for information, not as a reproduction. "
+        "`not run`: the reason is given (data absent, not implemented, notebook not implemented yet).",
+        "",
+        "## Results used",
+        "",
+        _md_table(prov) if len(prov) else f"_No results in `results/{report.profile}/` yet: every number is `not run`._",
+        "",
+        "## Verdicts per paper",
+        "",
+        _md_table(counts),
+        "",
+        "## Orderings, checked on every dataset we ran",
+        "",
+        _md_table(report.orderings[["id", "statement", "notebook", "verdict", "checked", "detail", "paper_check"]]),
+        "",
+        "## The papers against their own numbers",
+        "",
+        (f"{len(contradicted)} of {len(report.consistency)} internal checks fail:\n\n" + _md_table(contradicted)
+         if len(contradicted) else f"All {len(report.consistency)} internal checks pass."),
+        "",
+        "## Every claim",
+    ]
+    table = display_table(report.table)
+    for paper, ledger in ledgers.items():
+        sub = table[report.table.paper == paper]
+        parts += ["", f"### {paper} — {ledger.title}", "", f"Ledger `claims/{ledger.path.name}`, seed `{ledger.seed}`, "
+                  f"notebook `{ledger.notebook or '—'}`.", "", _md_table(sub)]
+    return "\n".join(parts) + "\n"
+
+
+def audit_path(profile: str, out_dir=None) -> Path:
+    """``AUDIT.md`` at the output root for the full profile, ``AUDIT_<profile>.md`` otherwise."""
+    return out_root(out_dir) / ("AUDIT.md" if profile == "full" else f"AUDIT_{profile}.md")
+
+
+def write_audit(report: AuditReport, ledgers: dict[str, Ledger], *, out_dir=None) -> Path:
+    """Write the markdown audit for ``report.profile``; returns the path (see :func:`audit_path`)."""
+    path = audit_path(report.profile, out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(audit_markdown(report, ledgers))
+    return path
+
+
+def plot_claims_vs_ours(ax, table: pd.DataFrame, *, tolerance: Tolerance | None = None):
+    """Claimed (x) vs ours (y) for every number on a [0, 1] scale, error bars 2·std, the y = x line and the band."""
+    tol = tolerance or Tolerance()
+    pts = table[table.scale.isin(["percent", "fraction"]) & table.ours_mean.notna() & (table.kind != "dataset")]
+    pts = pts.assign(y=np.where(pts.kind == "derived", pts.ours_mean, pts.ours_mean))
+    lim = [0.0, 1.0] if not len(pts) else [0.0, float(max(pts.claimed_frac.max(), (pts.y + 2 * pts.ours_std.fillna(0)).max(), 0.1)) * 1.08]
+    grid = np.linspace(*lim, 50)
+    ax.plot(grid, grid, color="0.3", lw=1, label="y = x")
+    ax.fill_between(grid, grid - tol.points, grid + tol.points, color="0.85", label=f"±{tol.points * 100:g} points")
+    markers = {"reproduced": "o", "below": "v", "above": "^", "substituted": "s"}
+    colors = dict(zip(sorted(table.paper.unique()), plt_colors()))
+    for (paper, verdict), g in pts.groupby(["paper", "verdict"]):
+        ax.errorbar(g.claimed_frac, g.y, yerr=2 * g.ours_std.fillna(0), fmt=markers.get(verdict, "x"), ms=5,
+                    color=colors[paper], capsize=2, lw=0.8, label=f"{paper}: {verdict} ({len(g)})")
+    if not len(pts):
+        ax.text(0.5, 0.5, "no claim has a result yet", ha="center", va="center", transform=ax.transAxes)
+    ax.set(xlim=lim, ylim=lim, xlabel="paper's value (fraction)", ylabel="ours (mean ± 2·std)",
+           title="Claimed vs ours")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax
+
+
+def plt_colors() -> list:
+    import matplotlib.pyplot as plt
+
+    return plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def run_audit(profile: str, *, out_dir=None, data_dir=None, claims_folder=None,
+              tolerance: Tolerance | None = None) -> AuditReport:
+    """Load the ledger and the stored results of ``profile`` and grade every claim."""
+    ledgers = load_ledgers(claims_folder)
+    results, prov = load_profile_results(profile, out_dir=out_dir)
+    tol = tolerance or Tolerance()
+    return AuditReport(profile, audit_claims(ledgers, results, profile=profile, tolerance=tol, data_dir=data_dir),
+                       check_orderings(ledgers, results, profile=profile), check_paper_consistency(ledgers), prov, tol)
