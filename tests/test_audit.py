@@ -1,0 +1,180 @@
+"""The audit joins claims with (fabricated, test-only) results and grades them by the stated rule."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+import yaml
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from mmc_lib.audit import (Tolerance, audit_claims, audit_path, check_orderings, check_paper_consistency,  # noqa: E402
+                           plot_claims_vs_ours, run_audit, verdict_counts, write_audit)
+from mmc_lib.claims import claims_dir, load_ledgers  # noqa: E402
+
+
+def _write_results(out: Path, notebook: str, rows: list[dict], profile: str = "full") -> None:
+    """Fabricated results file in the store's format (tests only; never committed)."""
+    folder = out / "results" / profile
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{"std": 0.0, "n_seeds": 3, "setting": "main", "scale": "fraction", **r} for r in rows]
+    payload = {"notebook": notebook, "profile": profile, "provenance": {"git_commit": "abc123", "device": "cpu"},
+               "rows": rows}
+    (folder / f"{notebook}.json").write_text(json.dumps(payload))
+
+
+@pytest.fixture()
+def data_dir(tmp_path):
+    """A data folder where Caltech-5V and Wikipedia 'exist' (empty files: availability is all we need)."""
+    root = tmp_path / "data"
+    for rel in ("multiview/Caltech-5V.mat", "multimodal/Wikipedia.mat", "multimodal/Wikipedia-test.mat"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).touch()
+    return root
+
+
+@pytest.fixture()
+def ledgers():
+    full = load_ledgers()
+    for lg in full.values():  # dataset-size claims load real files; graded separately below
+        lg.claims = [c for c in lg.claims if c.kind != "dataset"]
+    return full
+
+
+def _frame(out: Path) -> pd.DataFrame:
+    from mmc_lib.audit import load_profile_results
+
+    return load_profile_results("full", out_dir=out)[0]
+
+
+def test_no_results_everything_not_run_with_reasons(tmp_path, ledgers):
+    table = audit_claims(ledgers, _frame(tmp_path), profile="full", data_dir=tmp_path / "empty")
+    assert set(table.verdict) == {"not run"}
+    detail = table.set_index("id").detail
+    assert detail["ddmc.main.caltech-3v.km.acc"] == "data absent"
+    assert detail["ddmc.main.caltech-3v.rmkmc.acc"] == "not implemented; data absent"
+    assert detail["dmvae.celeba-hq.d-mvae.f1"] == "notebook not implemented yet"
+    assert detail["treediffusion.fid-reduction"] == "notebook not implemented yet"
+    assert detail["dm2c.nus-wide-10k.dm2c.acc"] == "data absent"
+
+
+def test_percent_claims_graded_by_the_tolerance_rule(tmp_path, ledgers, data_dir):
+    _write_results(tmp_path, "01_ddmc", [
+        {"method": "KM", "dataset": "caltech-3v", "metric": "acc", "mean": 0.450, "std": 0.001},  # 46.3: -1.3 pts
+        {"method": "KM", "dataset": "caltech-3v", "metric": "nmi", "mean": 0.250, "std": 0.001},  # 31.3: -6.3 pts
+        {"method": "DDMC", "dataset": "caltech-3v", "metric": "acc", "mean": 0.700, "std": 0.040},  # 76.7, 2std=8
+        {"method": "DDMC", "dataset": "caltech-3v", "metric": "nmi", "mean": 0.720, "std": 0.005},  # 68.8: +3.2
+    ])
+    table = audit_claims(ledgers, _frame(tmp_path), profile="full", data_dir=data_dir).set_index("id")
+    assert table.loc["ddmc.main.caltech-3v.km.acc", "verdict"] == "reproduced"
+    assert table.loc["ddmc.main.caltech-3v.km.acc", "claimed_frac"] == pytest.approx(0.463)
+    assert table.loc["ddmc.main.caltech-3v.km.nmi", "verdict"] == "below"
+    assert table.loc["ddmc.main.caltech-3v.km.nmi", "detail"] == "below by 6.3 pts"
+    assert table.loc["ddmc.main.caltech-3v.ddmc.acc", "verdict"] == "reproduced"
+    assert table.loc["ddmc.main.caltech-3v.ddmc.nmi", "verdict"] == "above"
+    assert table.loc["ddmc.main.caltech-3v.ddmc.nmi", "gap"] == pytest.approx(0.032)
+    # the derived 'Ours vs BestCompared' row is recomputed over the compared methods we ran
+    derived = table.loc["ddmc.main.caltech-3v.ours-vs-best.acc"]
+    assert derived["ours_mean"] == pytest.approx(0.700 - 0.450) and "1 of 18" in derived["detail"]
+    assert table.loc["ddmc.main.caltech-3v.rmkmc.acc", "detail"] == "not implemented"
+    assert table.loc["ddmc.main.caltech-3v.simvc.acc", "detail"].startswith("01_ddmc stored no acc row")
+
+
+def test_substituted_dataset_names_the_stand_in(tmp_path, ledgers, data_dir):
+    _write_results(tmp_path, "02_dm2c", [
+        {"method": "DM2C", "dataset": "wikipedia", "metric": "acc", "mean": 0.2000, "std": 0.01},
+        {"method": "IMSAT", "dataset": "wikipedia", "metric": "acc", "mean": 0.2500, "std": 0.01,
+         "note": "substituted: Wikipedia 128-d/10-d, 2866 pairs"},
+    ])
+    table = audit_claims(ledgers, _frame(tmp_path), profile="full", data_dir=data_dir).set_index("id")
+    row = table.loc["dm2c.wikipedia.dm2c.acc"]
+    assert row["verdict"] == "substituted" and row["ours_dataset"] == "wikipedia"
+    assert "128-d SIFT" in row["detail"] and "below" in row["detail"] and "-7.2 pts" in row["detail"]
+    assert "2866 pairs" in table.loc["dm2c.wikipedia.imsat.acc", "detail"]
+    assert "within tolerance" in table.loc["dm2c.wikipedia.imsat.acc", "detail"]
+    assert table.loc["dm2c.wikipedia.dcn.acc", "verdict"] == "not run"
+
+
+def test_orderings_checked_on_the_datasets_we_ran(tmp_path, ledgers):
+    rows = []
+    for ds, ddmc in (("mnist-usps", 0.9), ("cub", 0.5)):
+        rows += [{"method": "DDMC", "dataset": ds, "metric": "acc", "mean": ddmc},
+                 {"method": "KM", "dataset": ds, "metric": "acc", "mean": 0.6},
+                 {"method": "AmKM", "dataset": ds, "metric": "acc", "mean": 0.7},
+                 {"method": "DDMC", "dataset": ds, "metric": "acc", "mean": 0.8, "setting": "enhancement"},
+                 {"method": "DDMC", "dataset": ds, "metric": "acc", "mean": 0.7, "setting": "fusion"}]
+    _write_results(tmp_path, "01_ddmc", rows)
+    orders = check_orderings(ledgers, _frame(tmp_path), profile="full").set_index("id")
+    best = orders.loc["ddmc.order.best-overall.acc"]
+    assert best["verdict"] == "partly" and best["checked"] == "1/2 datasets"
+    assert "cub: KM 0.600 vs 0.500, AmKM 0.700 vs 0.500" in best["detail"] and "RMKMC" in best["detail"]
+    assert orders.loc["ddmc.order.enhancement-beats-fusion.acc", "verdict"] == "holds"
+    assert orders.loc["mmcluster.order.multimodal-beats-single.acc", "verdict"] == "holds"
+    assert orders.loc["ddmc.order.best-overall.nmi", "detail"] == "no dataset has results for both sides"
+    assert orders.loc["dm2c.order.best.acc", "verdict"] == "not run"
+    assert orders.loc["dmvae.order.diffusion-lowers-fid", "detail"] == "notebook not implemented yet"
+
+
+def test_papers_checked_against_their_own_tables(ledgers):
+    cons = check_paper_consistency(ledgers).set_index("id")
+    bad = cons[cons.status == "contradicted"]
+    assert "SwMC 44.2 vs DDMC 40.9" in bad.loc["ddmc.order.best-overall.nmi", "detail"]
+    assert "IMSAT 0.0573 vs DM2C 0.0558" in bad.loc["dm2c.order.best.ari", "detail"]
+    assert "printed 3" in bad.loc["ddmc.main.flickr.ours-vs-best.nmi", "detail"]  # SwMC 34.5 was missed
+    assert cons.loc["ddmc.main.caltech-4v.ours-vs-best.nmi", "status"] == "consistent"  # 82.7 - 75.3 = 7.4
+    assert cons.loc["ddmc.ablation.iapr.all-modules.acc", "status"] == "consistent"  # restates main-table DDMC
+    assert cons.loc["ddmc.order.ablation-all-best.acc", "status"] == "consistent"
+
+
+def test_a_wrong_restatement_is_caught(tmp_path):
+    folder = tmp_path / "claims"
+    shutil.copytree(claims_dir(), folder)
+    doc = yaml.safe_load((folder / "d_mvae.yaml").read_text())
+    for c in doc["claims"]:
+        if c["id"] == "dmvae.kpi.fid":
+            c["value"] = 15.2
+    (folder / "d_mvae.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    cons = check_paper_consistency(load_ledgers(folder)).set_index("id")
+    assert cons.loc["dmvae.kpi.fid", "status"] == "contradicted"
+
+
+def test_tolerance_rule():
+    tol = Tolerance()
+    assert tol.allowed(0.3, 0.0, "fraction") == 0.02
+    assert tol.allowed(0.3, 0.05, "percent") == pytest.approx(0.10)
+    assert tol.allowed(25.0, 0.0, "raw") == pytest.approx(2.5)
+    assert tol.allowed(1440, 0.0, "count") == 0.0
+    assert "2 percentage points" in tol.describe()
+
+
+def test_smoke_never_writes_the_committed_audit(tmp_path, ledgers, data_dir):
+    _write_results(tmp_path, "02_dm2c", [{"method": "DM2C", "dataset": "wikipedia", "metric": "nmi", "mean": 0.15}],
+                   profile="smoke")
+    report = run_audit("smoke", out_dir=tmp_path, data_dir=data_dir)
+    path = write_audit(report, load_ledgers(), out_dir=tmp_path)
+    assert path == tmp_path / "AUDIT_smoke.md" and not (tmp_path / "AUDIT.md").exists()
+    assert audit_path("full", tmp_path) == tmp_path / "AUDIT.md"
+    text = path.read_text()
+    assert "| 02_dm2c | abc123" in text and "dm2c.wikipedia.dm2c.nmi" in text and "SwMC 44.2" in text
+    counts = verdict_counts(report.table, report.orderings)
+    assert counts.loc["DM2C", "substituted"] >= 1
+    assert counts.loc["DDMC", "total"] == len(load_ledgers()["DDMC"].claims)
+
+
+@pytest.mark.parametrize("with_points", [False, True])
+def test_scatter_has_one_errorbar_group_per_paper_and_verdict(tmp_path, ledgers, data_dir, with_points):
+    if with_points:
+        _write_results(tmp_path, "02_dm2c", [
+            {"method": "DM2C", "dataset": "wikipedia", "metric": m, "mean": 0.2, "std": 0.01}
+            for m in ("acc", "nmi")])
+    table = audit_claims(ledgers, _frame(tmp_path), profile="full", data_dir=data_dir)
+    fig, ax = plt.subplots()
+    plot_claims_vs_ours(ax, table)
+    assert len(ax.containers) == (1 if with_points else 0)
+    plt.close(fig)
