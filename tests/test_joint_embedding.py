@@ -1,0 +1,207 @@
+"""Aligners, the InfoNCE loss, knee-eps DBSCAN and the Wikipedia split."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.cluster import KMeans
+
+from mmc_lib.data import available
+from mmc_lib.methods.dbscan_eps import KneeDBSCAN, k_distance, knee_index, score_labels
+from mmc_lib.methods.joint_embedding import (
+    CCAAligner,
+    ContrastiveAligner,
+    ContrastiveConfig,
+    joint_vectors,
+    symmetric_info_nce,
+)
+from mmc_lib.metrics import nmi
+from mmc_lib.retrieval import pair_cosines
+
+TINY = ContrastiveConfig(embed_dim=8, hidden=(32,), epochs=40, batch_size=64, dropout=0.0)
+
+
+def _paired(n=300, k=4, seed=0, noise_dims=15):
+    """Two views of a shared class signal, each buried in its own large nuisance noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    centres = rng.normal(scale=2.0, size=(k, 3))
+    s = centres[y] + 0.3 * rng.normal(size=(n, 3))
+    x_a = np.hstack([s @ rng.normal(size=(3, 5)), 4 * rng.normal(size=(n, noise_dims))])
+    x_b = np.hstack([s @ rng.normal(size=(3, 4)), 4 * rng.normal(size=(n, noise_dims))])
+    return x_a.astype(np.float32), x_b.astype(np.float32), y
+
+
+# ------------------------------------------------------------------------- loss
+
+
+def test_info_nce_hand_value_and_gradient_sign():
+    z = torch.eye(3)
+    scale = torch.tensor(2.0)
+    losses = symmetric_info_nce(z, z, scale)
+    expected = -math.log(math.exp(2) / (math.exp(2) + 2))  # diagonal logit 2, off-diagonals 0
+    assert float(losses["a2b"]) == pytest.approx(expected, rel=1e-6)
+    assert float(losses["total"]) == pytest.approx(expected, rel=1e-6)
+    # for aligned pairs a larger logit scale (lower temperature) lowers the loss
+    s = torch.tensor(2.0, requires_grad=True)
+    symmetric_info_nce(z, z, s)["total"].backward()
+    assert s.grad < 0
+
+
+def test_info_nce_prefers_true_pairs():
+    rng = torch.Generator().manual_seed(0)
+    z = torch.nn.functional.normalize(torch.randn(16, 8, generator=rng), dim=1)
+    aligned = symmetric_info_nce(z, z, torch.tensor(10.0))["total"]
+    shuffled = symmetric_info_nce(z, z[torch.randperm(16, generator=rng)], torch.tensor(10.0))["total"]
+    assert aligned < shuffled
+
+
+# ------------------------------------------------------------------------- CCA
+
+
+def test_cca_recovers_shared_signal_and_matches_sklearn():
+    x_a, x_b, _ = _paired()
+    model = CCAAligner(3).fit(x_a, x_b)
+    assert model.correlations_[0] > 0.9
+    assert np.all(np.diff(model.correlations_) <= 1e-6)  # canonical correlations come sorted
+    ref_a, ref_b = model.cca_.transform(model._prep(0, x_a), model._prep(1, x_b))
+    z_a, z_b = model.transform(x_a, x_b)
+    # the same projection up to float32 round-off of the (already ~zero) training mean
+    np.testing.assert_allclose(z_a, ref_a, atol=1e-3 * np.abs(ref_a).max())
+    np.testing.assert_allclose(z_b, ref_b, atol=1e-3 * np.abs(ref_b).max())
+
+
+def test_cca_rejects_bad_input():
+    x_a, x_b, _ = _paired(n=50)
+    with pytest.raises(ValueError, match="different sample counts"):
+        CCAAligner(2).fit(x_a, x_b[:-1])
+    with pytest.raises(ValueError, match="n_components must be between 1 and"):
+        CCAAligner(99).fit(x_a, x_b)
+    model = CCAAligner(2).fit(x_a, x_b)
+    with pytest.raises(ValueError, match="fitted on 20"):
+        model.transform_a(np.zeros((3, 7)))
+
+
+def test_joint_space_beats_noisy_single_view_kmeans():
+    x_a, x_b, y = _paired(n=400, k=4, seed=1, noise_dims=80)
+    km = lambda X: KMeans(4, n_init=10, random_state=0).fit_predict(X)  # noqa: E731
+    single = nmi(y, km((x_a - x_a.mean(0)) / x_a.std(0)))
+    z_a, z_b = CCAAligner(3).fit(x_a, x_b).transform(x_a, x_b)
+    joint = nmi(y, km(joint_vectors(z_a, z_b)))
+    assert joint > 0.95
+    assert joint > single + 0.15
+
+
+# ------------------------------------------------------------------- contrastive
+
+
+def test_contrastive_aligns_pairs_and_loss_falls():
+    x_a, x_b, _ = _paired(n=256, seed=2)
+    model = ContrastiveAligner(TINY, seed=0).fit(x_a, x_b)
+    assert model.history_[-1]["total"] < model.history_[0]["total"]
+    assert set(model.history_[0]) >= {"epoch", "total", "a2b", "b2a", "temperature"}
+    z_a, z_b = model.transform(x_a, x_b)
+    np.testing.assert_allclose(np.linalg.norm(z_a, axis=1), 1.0, atol=1e-5)
+    cos = pair_cosines(z_a, z_b, seed=0)
+    assert cos["true_pairs"] > 0.8
+    assert cos["true_pairs"] > cos["random_pairs"] + 0.2  # random pairs share a class 1/4 of the time
+
+
+def test_contrastive_deterministic_for_seed():
+    x_a, x_b, _ = _paired(n=128, seed=3)
+    cfg = ContrastiveConfig(embed_dim=4, hidden=(16,), epochs=3, batch_size=32)
+    z1 = ContrastiveAligner(cfg, seed=5).fit(x_a, x_b).transform_b(x_b)
+    z2 = ContrastiveAligner(cfg, seed=5).fit(x_a, x_b).transform_b(x_b)
+    z3 = ContrastiveAligner(cfg, seed=6).fit(x_a, x_b).transform_b(x_b)
+    np.testing.assert_array_equal(z1, z2)
+    assert not np.allclose(z1, z3)
+
+
+def test_contrastive_temperature_clipped():
+    x_a, x_b, _ = _paired(n=64, seed=4)
+    cfg = ContrastiveConfig(embed_dim=4, hidden=(8,), epochs=2, batch_size=32, lr=5.0, max_logit_scale=20.0)
+    model = ContrastiveAligner(cfg, seed=0).fit(x_a, x_b)
+    assert model.temperature_ >= 1 / 20.0 - 1e-6
+
+
+def test_contrastive_rejects_bad_config_and_input():
+    x_a, x_b, _ = _paired(n=64)
+    with pytest.raises(ValueError, match="batch_size must be at least 2"):
+        ContrastiveAligner(ContrastiveConfig(batch_size=1)).fit(x_a, x_b)
+    with pytest.raises(ValueError, match="NaN"):
+        bad = x_a.copy()
+        bad[0, 0] = np.nan
+        ContrastiveAligner(TINY).fit(bad, x_b)
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        ContrastiveAligner(ContrastiveConfig(epochs=0)).fit(x_a, x_b)
+    with pytest.raises(ValueError, match="unknown preset"):
+        ContrastiveConfig.preset("huge")
+
+
+def test_joint_vectors_modes():
+    a, b = np.array([[3.0, 4.0]]), np.array([[0.0, 2.0]])
+    np.testing.assert_allclose(joint_vectors(a, b, how="concat"), [[0.6, 0.8, 0.0, 1.0]])
+    with pytest.raises(ValueError, match="unknown joint mode"):
+        joint_vectors(a, b, how="sum")
+    with pytest.raises(ValueError, match="one space"):
+        joint_vectors(a, np.ones((1, 3)))
+
+
+# ------------------------------------------------------------------------ DBSCAN
+
+
+def test_k_distance_and_knee():
+    X = np.array([[0.0], [1.0], [3.0], [7.0]])
+    assert k_distance(X, 1).tolist() == [1.0, 1.0, 2.0, 4.0]
+    # a flat run then a sharp rise: the knee is the last point of the flat run
+    curve = np.concatenate([np.linspace(0, 0.5, 50), np.linspace(1, 10, 10)])
+    assert knee_index(curve) == 49
+    with pytest.raises(ValueError, match="sorted ascending"):
+        knee_index(np.array([3.0, 2.0, 1.0]))
+    with pytest.raises(ValueError, match="k must be between"):
+        k_distance(X, 4)
+
+
+def test_knee_dbscan_finds_dense_blobs_and_flags_outliers():
+    rng = np.random.default_rng(0)
+    blobs = np.vstack([rng.normal(c, 0.2, (80, 2)) for c in ((0, 0), (6, 0), (0, 6))])
+    outliers = np.array([[20.0, 20.0], [-20.0, 15.0], [15.0, -20.0]])
+    model = KneeDBSCAN(min_samples=6).fit(np.vstack([blobs, outliers]))
+    assert model.n_clusters_ == 3
+    assert np.all(model.labels_[-3:] == -1)
+    assert model.eps_ == pytest.approx(model.k_distances_[model.knee_index_])
+
+
+def test_score_labels_noise_modes():
+    labels = np.array([-1, 0, 1, -1, -1])
+    assert score_labels(labels, noise="cluster").tolist() == [2, 0, 1, 2, 2]
+    assert score_labels(labels, noise="singletons").tolist() == [2, 0, 1, 3, 4]
+    assert score_labels(np.array([-1, -1]), noise="cluster").tolist() == [0, 0]
+    with pytest.raises(ValueError, match="unknown noise scoring"):
+        score_labels(labels, noise="drop")
+
+
+# ------------------------------------------------------------------ Wikipedia split
+
+
+@pytest.mark.skipif(not (available("wikipedia") and available("wikipedia-test")), reason="Wikipedia data absent")
+def test_wikipedia_split_sizes_and_disjoint():
+    from mmc_lib.methods.joint_experiments import wikipedia_split
+
+    train, test = wikipedia_split()
+    assert (train.n_samples, test.n_samples) == (2173, 693)
+    keys = {r.tobytes() for r in np.hstack(train.views)}
+    assert not any(r.tobytes() in keys for r in np.hstack(test.views))
+
+
+def test_contrastive_keeps_lowest_held_out_loss_epoch():
+    x_a, x_b, _ = _paired(n=200, seed=6)
+    cfg = ContrastiveConfig(embed_dim=8, hidden=(32,), epochs=30, batch_size=64, val_fraction=0.2, patience=4)
+    model = ContrastiveAligner(cfg, seed=0).fit(x_a, x_b)
+    val = [h["val_total"] for h in model.history_]
+    assert model.best_epoch_ == int(np.argmin(val))
+    # early stopping: either ran out of epochs or stopped `patience` epochs after the best one
+    assert len(val) == cfg.epochs or len(val) - 1 - model.best_epoch_ == cfg.patience
+    with pytest.raises(ValueError, match="val_fraction"):
+        ContrastiveAligner(ContrastiveConfig(val_fraction=0.7)).fit(x_a, x_b)
