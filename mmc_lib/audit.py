@@ -477,8 +477,10 @@ def audit_markdown(report: AuditReport, ledgers: dict[str, Ledger]) -> str:
     table = display_table(report.table)
     for paper, ledger in ledgers.items():
         sub = table[report.table.paper == paper]
+        tally = ", ".join(f"{n} {v}" for v, n in sub.verdict.value_counts().items())
         parts += ["", f"### {paper} — {ledger.title}", "", f"Ledger `claims/{ledger.path.name}`, seed `{ledger.seed}`, "
-                  f"notebook `{ledger.notebook or '—'}`.", "", _md_table(sub)]
+                  f"notebook `{ledger.notebook or '—'}`.", "",
+                  f"<details><summary>{len(sub)} claims: {tally}</summary>", "", _md_table(sub), "", "</details>"]
     return "\n".join(parts) + "\n"
 
 
