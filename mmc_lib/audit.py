@@ -500,8 +500,9 @@ def write_audit(report: AuditReport, ledgers: dict[str, Ledger], *, out_dir=None
 def plot_claims_vs_ours(ax, table: pd.DataFrame, *, tolerance: Tolerance | None = None):
     """Claimed (x) vs ours (y) for every number on a [0, 1] scale, error bars 2·std, the y = x line and the band."""
     tol = tolerance or Tolerance()
-    pts = table[table.scale.isin(["percent", "fraction"]) & table.ours_mean.notna() & (table.kind != "dataset")]
-    pts = pts.assign(y=np.where(pts.kind == "derived", pts.ours_mean, pts.ours_mean))
+    # values only: derived rows are gaps (may be negative) and dataset rows are sizes
+    pts = table[table.scale.isin(["percent", "fraction"]) & table.ours_mean.notna() & (table.kind == "value")]
+    pts = pts.assign(y=pts.ours_mean)
     lim = [0.0, 1.0] if not len(pts) else [0.0, float(max(pts.claimed_frac.max(), (pts.y + 2 * pts.ours_std.fillna(0)).max(), 0.1)) * 1.08]
     grid = np.linspace(*lim, 50)
     ax.plot(grid, grid, color="0.3", lw=1, label="y = x")
