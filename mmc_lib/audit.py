@@ -197,13 +197,19 @@ def _value_row(claim: Claim, ledger: Ledger, results: pd.DataFrame, profile: str
     return row
 
 
+def _std(row) -> float:
+    """Our std, 0 when the store has none (one seed, or NaN written as null)."""
+    value = row.get("std")
+    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
 def _measure(claim: Claim, ledger: Ledger, rows: pd.DataFrame, datasets):
     """(mean, std, n_seeds, dataset, note, extra) of what ``claim`` measures, from our rows, or None."""
     if claim.kind == "value":
         hit = _lookup(rows, ledger.methods[claim.method], datasets=datasets, metric=claim.metric, setting=claim.setting)
         if hit is None:
             return None
-        return float(hit["mean"]), float(hit["std"] or 0.0), int(hit["n_seeds"]), hit.dataset, hit.get("note", ""), ""
+        return float(hit["mean"]), _std(hit), int(hit["n_seeds"]), hit.dataset, hit.get("note", ""), ""
     spec = claim.derived
     of = _lookup(rows, ledger.methods[spec["of"]], datasets=datasets, metric=claim.metric, setting=claim.setting)
     if of is None:
@@ -223,7 +229,7 @@ def _measure(claim: Claim, ledger: Ledger, rows: pd.DataFrame, datasets):
     best_name, best = max(others, key=lambda mr: float(mr[1]["mean"]))
     extra = (f"best compared here: {best_name}, over {len(others)} of {len(spec['minus_best_of'])} compared methods"
              if len(spec["minus_best_of"]) > 1 else "")
-    return (float(of["mean"]) - float(best["mean"]), float(of["std"] or 0.0), int(of["n_seeds"]), of.dataset,
+    return (float(of["mean"]) - float(best["mean"]), _std(of), int(of["n_seeds"]), of.dataset,
             of.get("note", ""), extra)
 
 
