@@ -59,11 +59,18 @@ def _spectral(X: np.ndarray, k: int, seed: int) -> np.ndarray:
     return _kmeans(_row_normalise(U), k, seed)
 
 
+def per_view_kmeans(views, n_clusters: int, *, seed: int = 0) -> list[np.ndarray]:
+    """A k-means partition of each view separately."""
+    views = check_views(views)
+    k = check_n_clusters(n_clusters, views[0].shape[0])
+    return [_kmeans(v, k, seed) for v in views]
+
+
 def view_silhouettes(views, n_clusters: int, *, seed: int = 0) -> list[float]:
     """Silhouette of a k-means partition of each view — an unsupervised view-quality score."""
     views = check_views(views)
-    k = check_n_clusters(n_clusters, views[0].shape[0])
-    return [silhouette(v, _kmeans(v, k, seed), seed=seed) for v in views]
+    partitions = per_view_kmeans(views, n_clusters, seed=seed)
+    return [silhouette(v, labels, seed=seed) for v, labels in zip(views, partitions)]
 
 
 class _ViewClusterer:

@@ -1,0 +1,34 @@
+"""One baseline run = one dataset, one method, one seed → metrics (for :func:`mmc_lib.experiments.run_grid`)."""
+
+from __future__ import annotations
+
+import time
+
+from mmc_lib.baselines.classical import BASELINES
+from mmc_lib.data import load, subsample
+from mmc_lib.metrics import clustering_report
+
+#: Methods that need several views; on a single-view dataset they coincide with KM / Ncuts.
+MULTI_VIEW_ONLY = ("AmKM", "AmNcuts", "CoregMVSC")
+
+
+def methods_for(n_views: int) -> list[str]:
+    """Baselines that make sense for a dataset with ``n_views`` views."""
+    return [m for m in BASELINES if n_views > 1 or m not in MULTI_VIEW_ONLY]
+
+
+def evaluate_baseline(method: str, dataset: str, seed: int, *, max_samples: int | None = None,
+                      data_dir: str | None = None) -> dict:
+    """Fit ``method`` on ``dataset`` (optionally a stratified subsample) and report metrics and seconds."""
+    if method not in BASELINES:
+        raise ValueError(f"unknown baseline {method!r}; known: {sorted(BASELINES)}")
+    ds = subsample(load(dataset, data_dir=data_dir), max_samples, seed=0)
+    model = BASELINES[method](ds.n_clusters, seed=seed)
+    start = time.perf_counter()
+    labels = model.fit_predict(ds.views)
+    report = clustering_report(ds.labels, labels)
+    report["seconds"] = time.perf_counter() - start
+    report["n_samples"] = ds.n_samples
+    if hasattr(model, "best_view_"):
+        report["chosen_view"] = ds.view_names[model.best_view_]
+    return report

@@ -1,0 +1,72 @@
+"""Run every notebook through papermill, in order: ``python -m mmc_lib.run_all --profile smoke``.
+
+Executed copies go to ``build/<profile>/``; figures and results land where the
+notebooks write them (``figures/``, ``results/<profile>/``). A failing notebook is
+reported and the run continues; the exit code is non-zero if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from mmc_lib.runtime import PROFILES, project_root
+
+
+def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
+    """``NN_*.ipynb`` in ``folder`` sorted by number; ``only`` keeps those whose number or stem matches."""
+    books = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        books = [p for p in books if any(p.stem == o or p.stem.split("_")[0] == o for o in only)]
+        if not books:
+            raise SystemExit(f"--only {only}: no notebook matches in {folder}")
+    return books
+
+
+def run_notebook(path: Path, output: Path, parameters: dict, timeout: int) -> None:
+    import papermill as pm
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(path), str(output), parameters=parameters, kernel_name="python3",
+                        cwd=str(path.parent), execution_timeout=timeout, progress_bar=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=PROFILES, default="smoke")
+    parser.add_argument("--only", nargs="*", help="notebook numbers or stems, e.g. 00 01")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--data-dir", default=os.environ.get("MMC_DATA_DIR") or None)
+    parser.add_argument("--out-dir", default=None, help="root for figures/, results/, cache/ (default: repo)")
+    parser.add_argument("--cell-timeout", type=int, default=7200)
+    args = parser.parse_args(argv)
+
+    root = project_root()
+    os.environ.setdefault("MMC_NONINTERACTIVE", "1")  # quiet progress bars in the executed copies
+    out_dir = str(Path(args.out_dir).resolve()) if args.out_dir else str(root)
+    params = {"profile": args.profile, "seed": args.seed, "device": args.device,
+              "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None, "out_dir": out_dir}
+    summary = []
+    for book in find_notebooks(root / "notebooks", args.only):
+        start = time.perf_counter()
+        status = "ok"
+        try:
+            run_notebook(book, root / "build" / args.profile / book.name, params, args.cell_timeout)
+        except Exception as exc:  # keep going; report at the end
+            status = f"FAILED: {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+        summary.append((book.name, status, time.perf_counter() - start))
+        print(f"{book.name:<32} {status[:60]:<60} {summary[-1][2]:8.1f} s", flush=True)
+    print("\nnotebook                         status" + " " * 55 + "seconds")
+    for name, status, seconds in summary:
+        print(f"{name:<32} {status[:60]:<60} {seconds:8.1f}")
+    failed = [s for s in summary if s[1] != "ok"]
+    print(f"\n{len(summary) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
