@@ -126,3 +126,26 @@ class KneeDBSCAN:
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
         return self.fit(X).labels_
+
+
+def eps_sweep(X: np.ndarray, *, min_samples: int = 10, quantiles=(0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)) -> list[dict]:
+    """DBSCAN at ``eps`` = quantiles of the k-distance curve: what a different choice of eps would do.
+
+    Returns one dict per quantile with ``quantile``, ``eps``, ``n_clusters``, ``noise_frac``
+    and ``labels`` (noise ``-1``). A diagnostic for plots; it chooses nothing.
+
+    Examples
+    --------
+    >>> X = np.vstack([np.zeros((5, 1)), np.ones((5, 1)) * 10])
+    >>> [r["n_clusters"] for r in eps_sweep(X, min_samples=3, quantiles=(1.0,))]
+    [2]
+    """
+    (X,) = check_views([X], name="X")
+    curve = k_distance(X, min_samples - 1)
+    out = []
+    for q in quantiles:
+        eps = float(max(np.quantile(curve, q), 1e-12))
+        labels = DBSCAN(eps=eps, min_samples=min_samples).fit_predict(X)
+        out.append({"quantile": float(q), "eps": eps, "n_clusters": int(len(set(labels.tolist()) - {-1})),
+                    "noise_frac": float((labels < 0).mean()), "labels": labels})
+    return out
