@@ -1,0 +1,84 @@
+"""Classical baselines: correct on separable data, unsupervised view choice, bad input rejected."""
+
+import numpy as np
+import pytest
+
+from mmc_lib.baselines import BASELINES, CoregMVSC, KM, evaluate_baseline, methods_for, view_silhouettes
+from mmc_lib.baselines.classical import gaussian_affinity
+from mmc_lib.metrics import accuracy
+
+
+def _blobs(n_per=40, k=3, d=5, noise=0.3, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 4, (k, d))
+    y = np.repeat(np.arange(k), n_per)
+    return centres[y] + rng.normal(0, noise, (len(y), d)), y
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_each_baseline_recovers_separable_clusters(name):
+    good, y = _blobs()
+    noise_view = np.random.default_rng(1).normal(size=good.shape)  # a view with no structure
+    labels = BASELINES[name](3, seed=0).fit_predict([good, good + 0.01 * noise_view])
+    assert accuracy(y, labels) == 1.0
+
+
+def test_best_view_is_chosen_without_labels():
+    good, y = _blobs()
+    noise = np.random.default_rng(1).uniform(size=(len(y), 5))
+    sils = view_silhouettes([noise, good], 3)
+    assert sils[1] > sils[0]
+    model = KM(3).fit([noise, good])
+    assert model.best_view_ == 1 and accuracy(y, model.labels_) == 1.0
+
+
+def test_coreg_uses_complementary_views():
+    # each view separates only one pair of the three classes; together they separate all three
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 50)
+    v1 = np.where(y[:, None] == 0, 0.0, 3.0) + rng.normal(0, 0.3, (150, 2))
+    v2 = np.where(y[:, None] == 2, 3.0, 0.0) + rng.normal(0, 0.3, (150, 2))
+    coreg = accuracy(y, CoregMVSC(3).fit_predict([v1, v2]))
+    single = max(accuracy(y, KM(3).fit_predict([v])) for v in (v1, v2))
+    assert single < 0.7 and coreg > single + 0.1  # one view alone can reach at most 2/3
+
+
+def test_deterministic_for_a_fixed_seed():
+    X, _ = _blobs(noise=2.0)
+    for cls in BASELINES.values():
+        assert np.array_equal(cls(3, seed=5).fit_predict([X, X[:, ::-1]]), cls(3, seed=5).fit_predict([X, X[:, ::-1]]))
+
+
+def test_gaussian_affinity_properties():
+    X, _ = _blobs(n_per=5)
+    K = gaussian_affinity(X)
+    assert np.allclose(K, K.T) and np.allclose(np.diag(K), 1.0) and (K > 0).all() and (K <= 1).all()
+
+
+@pytest.mark.parametrize("views, message", [
+    ([np.zeros((10, 2)), np.zeros((9, 2))], "different sample counts"),
+    ([np.full((10, 2), np.nan)], "NaN"),
+    ([np.zeros(10)], "2-D"),
+    ([], "at least 1"),
+])
+def test_bad_views_rejected(views, message):
+    with pytest.raises(ValueError, match=message):
+        KM(2).fit(views)
+
+
+def test_bad_n_clusters_rejected():
+    X, _ = _blobs(n_per=2)
+    with pytest.raises(ValueError, match="at least 2"):
+        KM(1).fit([X])
+    with pytest.raises(ValueError, match="larger than the number of samples"):
+        KM(100).fit([X])
+    with pytest.raises(TypeError, match="single ndarray"):
+        KM(2).fit(X)
+
+
+def test_evaluate_baseline_on_real_data(shared_data_dir):
+    report = evaluate_baseline("AmKM", "synthetic3d", 0, data_dir=str(shared_data_dir))
+    assert report["acc"] > 0.9 and report["n_samples"] == 600  # three well separated synthetic clusters
+    assert methods_for(1) == ["KM", "Ncuts"]
+    with pytest.raises(ValueError, match="unknown baseline"):
+        evaluate_baseline("KMeans++", "synthetic3d", 0)
