@@ -110,6 +110,7 @@ def test_orderings_checked_on_the_datasets_we_ran(tmp_path, ledgers):
                  {"method": "DDMC", "dataset": ds, "metric": "acc", "mean": 0.8, "setting": "enhancement"},
                  {"method": "DDMC", "dataset": ds, "metric": "acc", "mean": 0.7, "setting": "fusion"}]
     _write_results(tmp_path, "01_ddmc", rows)
+    _write_results(tmp_path, "00_data_and_baselines", [r for r in rows if r["method"] in ("KM", "AmKM")])
     orders = check_orderings(ledgers, _frame(tmp_path), profile="full").set_index("id")
     best = orders.loc["ddmc.order.best-overall.acc"]
     assert best["verdict"] == "partly" and best["checked"] == "1/2 datasets"
