@@ -161,6 +161,7 @@ class DM2C:
 
     def predict(self, x_a, x_b) -> np.ndarray:
         """Clusters of new samples: unify them and assign each to the nearest fitted k-means centre."""
+        self._check_fitted()
         return self.kmeans_.predict(self.transform(x_a, x_b)).astype(np.int64)
 
     def _check_fitted(self) -> None:
