@@ -1,0 +1,1 @@
+"""Loss terms shared by the deep methods (one file per family)."""
