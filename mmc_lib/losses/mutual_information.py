@@ -62,7 +62,7 @@ class CLUB(nn.Module):
             return F.linear(x, w, b)
 
         h = F.relu(lin(self.hidden, z))
-        return lin(self.mu, h), torch.tanh(lin(self.logvar, h))  # (B, d), (B, d); tanh keeps the variance sane
+        return lin(self.mu, h), lin(self.logvar, h).clamp(-6.0, 2.0)  # (B, d), (B, d); clamped log-variance
 
     def forward(self, z: torch.Tensor, d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self._q(z, detach=True)
