@@ -43,7 +43,8 @@ class DDMCPlan:
     grid_seeds: tuple[int, ...] = (0,)
     curve_datasets: tuple[str, ...] = ("cub", "synthetic3d")  # convergence and t-SNE over epochs
     snapshot_epochs: tuple[int, ...] = (0, 25, 50, 75, 100)
-    dominant_seeds: tuple[int, ...] = (0,)  # DDMC with every view as dominant
+    dominant_seeds: tuple[int, ...] = (0,)  # DDMC with every view as dominant (1 restart)
+    dominant_datasets: tuple[str, ...] = ("cub", "wikipedia", "prokaryotic", "synthetic3d")
 
     @classmethod
     def preset(cls, profile: str) -> DDMCPlan:
@@ -52,7 +53,7 @@ class DDMCPlan:
             return cls()
         return cls(seeds=(0, 1), epochs=8, n_restarts=1, max_samples={n: 400 for n in OUR_DATASETS + PAPER_DATASETS},
                    ablation_datasets=("cub", "synthetic3d"), grid_values=(0.01, 0.1, 1.0), grid_datasets=("synthetic3d",),
-                   curve_datasets=("synthetic3d",), snapshot_epochs=(0, 2, 4, 6, 8))
+                   dominant_datasets=("cub", "synthetic3d"), curve_datasets=("synthetic3d",), snapshot_epochs=(0, 2, 4, 6, 8))
 
     def config(self, n_restarts: int | None = None) -> MVCConfig:
         return replace(MVCConfig(), epochs=self.epochs, n_restarts=n_restarts or self.n_restarts)
@@ -82,7 +83,7 @@ def dominant_choice(dataset: str, max_samples: int | None, data_dir: str | None 
 
 def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: int, max_samples: int | None = None,
              alpha: float = 0.1, beta: float = 0.1, variant: str = "all", combine: str = "enhance",
-             dominant: int | str = "silhouette", data_dir: str | None = None) -> dict:
+             dominant: int | str = "silhouette", device: str = "cpu", data_dir: str | None = None) -> dict:
     """Train one deep method (DDMC with ``variant`` / ``combine``, SiMVC or CoMVC) and report its metrics."""
     if method not in DEEP:
         raise ValueError(f"unknown deep method {method!r}; known: {sorted(DEEP)}")
@@ -93,9 +94,9 @@ def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: i
     if method == "DDMC":
         dm = dominant_choice(dataset, max_samples, data_dir)[0] if dominant == "silhouette" else int(dominant)
         model = DDMC(ds.n_clusters, alpha=alpha, beta=beta, dominant=dm, losses=ABLATIONS[variant],
-                     combine=combine, config=config, seed=seed)
+                     combine=combine, config=config, seed=seed, device=device)
     else:
-        model = DEEP[method](ds.n_clusters, config=config, seed=seed)
+        model = DEEP[method](ds.n_clusters, config=config, seed=seed, device=device)
     start = time.perf_counter()
     labels = model.fit_predict(ds.views)
     report = {m: v for m, v in clustering_report(ds.labels, labels).items()}
@@ -131,7 +132,8 @@ def single_view_accuracy(dataset: str, *, max_samples: int | None = None, data_d
              "kmeans_acc": accuracy(ds.labels, p), "chosen": i == chosen} for i, p in enumerate(partitions)]
 
 
-def training_curves(dataset: str, *, plan: DDMCPlan, seed: int = 0, data_dir: str | None = None) -> DDMC:
+def training_curves(dataset: str, *, plan: DDMCPlan, seed: int = 0, device: str = "cpu",
+                    data_dir: str | None = None) -> DDMC:
     """One DDMC fit that logs every loss term and ACC/NMI per epoch and keeps ``E`` at ``plan.snapshot_epochs``.
 
     Labels are passed only for the per-epoch ACC/NMI log; the fit itself is identical without them.
@@ -140,17 +142,48 @@ def training_curves(dataset: str, *, plan: DDMCPlan, seed: int = 0, data_dir: st
     ds = load_capped(dataset, max_samples, data_dir)
     dm = dominant_choice(dataset, max_samples, data_dir)[0]
     model = DDMC(ds.n_clusters, alpha=plan.alpha, beta=plan.beta, dominant=dm, config=plan.config(n_restarts=1),
-                 seed=seed, snapshot_epochs=plan.snapshot_epochs)
+                 seed=seed, device=device, snapshot_epochs=plan.snapshot_epochs)
     return model.fit(ds.views, ds.labels)
 
 
 def paper_table(setting: str = "main"):
-    """The slides' numbers for ``setting`` (``main`` or ``ablation``) as a tidy frame (fractions)."""
+    """The slides' numbers of one table (``main`` or ``ablation``, by claim id) as a tidy frame (fractions).
+
+    >>> float(paper_table("ablation").query("dataset == 'Caltech-3V' and metric == 'acc'").paper.max())
+    0.767
+    """
     import pandas as pd
 
     from mmc_lib.claims import claims_dir, load_ledger
 
     ledger = load_ledger(claims_dir() / "ddmc.yaml")
     rows = [{"method": c.method, "dataset": c.dataset, "metric": c.metric, "paper": c.fraction}
-            for c in ledger.claims if c.kind == "value" and c.setting == setting and c.id.startswith(f"ddmc.{setting}.")]
+            for c in ledger.claims if c.kind == "value" and c.id.startswith(f"ddmc.{setting}.")]
+    return pd.DataFrame(rows)
+
+
+PAPER_NAMES = {"caltech-3v": "Caltech-3V", "caltech-4v": "Caltech-4V", "esp-game": "ESP-Game", "flickr": "Flickr",
+               "iapr": "IAPR"}
+
+
+def compare_with_paper(summary, *, metric: str, setting: str = "main", methods=None):
+    """Paper value beside ours (mean ± std, percent) and the difference, for the paper's five data sets.
+
+    ``summary`` is a :func:`mmc_lib.experiments.summarize` frame with ``method`` and ``dataset`` columns
+    (ours); a paper data set we did not run shows ``not run``.
+    """
+    import pandas as pd
+
+    paper = paper_table(setting)
+    paper = paper[paper.metric == metric]
+    if methods is not None:
+        paper = paper[paper.method.isin(methods)]
+    ours = {(r.method, PAPER_NAMES.get(r.dataset, r.dataset)): (r[f"{metric}_mean"], r[f"{metric}_std"])
+            for _, r in summary.iterrows()}
+    rows = []
+    for _, r in paper.iterrows():
+        got = ours.get((r.method, r.dataset))
+        rows.append({"method": r.method, "dataset": r.dataset, "paper": round(100 * r.paper, 1),
+                     "ours": f"{100 * got[0]:.1f} ± {100 * got[1]:.1f}" if got else "not run",
+                     "diff": round(100 * (got[0] - r.paper), 1) if got else None})
     return pd.DataFrame(rows)
