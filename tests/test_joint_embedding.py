@@ -205,3 +205,16 @@ def test_contrastive_keeps_lowest_held_out_loss_epoch():
     assert len(val) == cfg.epochs or len(val) - 1 - model.best_epoch_ == cfg.patience
     with pytest.raises(ValueError, match="val_fraction"):
         ContrastiveAligner(ContrastiveConfig(val_fraction=0.7)).fit(x_a, x_b)
+
+
+@pytest.mark.skipif(not available("cub"), reason="CUB data absent")
+def test_clustering_run_keys_and_seed_dependence():
+    from mmc_lib.methods.joint_experiments import clustering_run
+
+    a = clustering_run("cub", "cca", 0, "smoke")
+    b = clustering_run("cub", "cca", 1, "smoke")
+    assert {"kmeans_acc", "kmeans_nmi", "kmeans_ari", "dbscan_nmi", "dbscan_eps", "dbscan_noise_frac"} <= set(a)
+    assert 0.0 <= a["kmeans_nmi"] <= 1.0 and 0.0 <= a["dbscan_noise_frac"] <= 1.0
+    assert a["dbscan_eps"] == b["dbscan_eps"]  # CCA and DBSCAN have no seed; only K-Means restarts differ
+    with pytest.raises(ValueError, match="unknown representation"):
+        clustering_run("cub", "pixels", 0, "smoke")

@@ -86,26 +86,46 @@ def representation(x_a: np.ndarray, x_b: np.ndarray, name: str, *, seed: int, se
     raise ValueError(f"unknown representation {name!r}; known: {REPRESENTATIONS}")
 
 
-def cluster_scores(X: np.ndarray, labels: np.ndarray, n_clusters: int, *, seed: int,
-                   settings: JointSettings) -> dict[str, float]:
-    """K-Means and knee-eps DBSCAN on ``X``: ACC/NMI/ARI of each, plus DBSCAN's eps, clusters and noise."""
-    km = KMeans(n_clusters=n_clusters, n_init=settings.kmeans_n_init, random_state=seed).fit_predict(X)
+def _dbscan_scores(X: np.ndarray, labels: np.ndarray, settings: JointSettings) -> dict[str, float]:
     db = KneeDBSCAN(settings.dbscan_min_samples).fit(X)
-    out = {}
-    for method, pred in (("kmeans", km), ("dbscan", score_labels(db.labels_, noise=settings.dbscan_noise))):
-        report = clustering_report(labels, pred)
-        out.update({f"{method}_{m}": report[m] for m in CLUSTER_METRICS})
+    report = clustering_report(labels, score_labels(db.labels_, noise=settings.dbscan_noise))
+    out = {f"dbscan_{m}": report[m] for m in CLUSTER_METRICS}
     out.update(dbscan_eps=db.eps_, dbscan_n_clusters=db.n_clusters_, dbscan_noise_frac=db.n_noise_ / len(X))
     return out
+
+
+def cluster_scores(X: np.ndarray, labels: np.ndarray, n_clusters: int, *, seed: int,
+                   settings: JointSettings, dbscan: dict | None = None) -> dict[str, float]:
+    """K-Means and knee-eps DBSCAN on ``X``: ACC/NMI/ARI of each, plus DBSCAN's eps, clusters and noise.
+
+    ``dbscan`` passes DBSCAN scores already computed on the same ``X`` (DBSCAN has no seed).
+    """
+    km = KMeans(n_clusters=n_clusters, n_init=settings.kmeans_n_init, random_state=seed).fit_predict(X)
+    report = clustering_report(labels, km)
+    out = {f"kmeans_{m}": report[m] for m in CLUSTER_METRICS}
+    out.update(dbscan if dbscan is not None else _dbscan_scores(X, labels, settings))
+    return out
+
+
+@lru_cache(maxsize=4)
+def _seedless(dataset: str, name: str, max_samples: int | None, data_dir: str | None, settings: JointSettings):
+    """Representation and DBSCAN scores of the seed-free representations, computed once for all seeds."""
+    ds = clustering_data(dataset, max_samples, data_dir)
+    X = representation(ds.views[0], ds.views[1], name, seed=0, settings=settings)
+    return X, _dbscan_scores(X, ds.labels, settings)
 
 
 def clustering_run(dataset: str, representation_name: str, seed: int, profile: str,
                    data_dir: str | None = None) -> dict[str, float]:
     """One cell of the clustering table: build a representation of ``dataset`` and cluster it twice."""
     settings = JointSettings.preset(profile)
-    ds = clustering_data(dataset, get_profile(profile).max_samples, data_dir)
-    X = representation(ds.views[0], ds.views[1], representation_name, seed=seed, settings=settings)
-    return cluster_scores(X, ds.labels, ds.n_clusters, seed=seed, settings=settings)
+    max_samples = get_profile(profile).max_samples
+    ds = clustering_data(dataset, max_samples, data_dir)
+    if representation_name == "contrastive":  # the only representation that depends on the seed
+        X, dbscan = representation(ds.views[0], ds.views[1], representation_name, seed=seed, settings=settings), None
+    else:
+        X, dbscan = _seedless(dataset, representation_name, max_samples, data_dir, settings)
+    return cluster_scores(X, ds.labels, ds.n_clusters, seed=seed, settings=settings, dbscan=dbscan)
 
 
 # ------------------------------------------------------------------ Wikipedia retrieval
