@@ -51,7 +51,7 @@ PAPER_METRIC_ORDER = ("acc", "ari", "nmi", "f_score", "purity")
 
 NOTES = {
     "wikipedia": "substituted: 128-d SIFT / 10-d LDA features instead of the paper's 2048-d; fitted on the "
-                 "2173-row train split, scored on the 693-row test split",
+                 "train split (2173 rows, fewer under a profile's max_samples), scored on the 693-row test split",
     "cub": "not in the paper: CUB 10-class (1024-d GoogLeNet image / 300-d doc2vec text), all 600 rows",
     "mnist-usps": "not in the paper: MNIST vs USPS digits as the two modalities",
 }
@@ -256,14 +256,17 @@ def claims_table(rows: list[dict], *, nus_available: bool = False):
     """The paper's claims beside our numbers, with a verdict computed from ``rows`` (results-store rows).
 
     Verdicts: ``holds`` / ``does not hold`` (on our data), prefixed ``substituted:`` for
-    Wikipedia (different features), ``not run`` where the data are absent.
+    Wikipedia (different features), ``not run`` where the data are absent, and suffixed
+    ``(within seed spread)`` when the two means differ by less than the larger std.
     """
     import pandas as pd
 
     out = []
 
-    def add(claim, dataset, ours, ok, prefix=""):
+    def add(claim, dataset, ours, ok, prefix="", pair=None):
         verdict = "not run" if ok is None else ("holds" if ok else "does not hold")
+        if pair is not None and abs(pair[0][0] - pair[1][0]) < max(pair[0][1], pair[1][1]):
+            verdict += " (within seed spread)"
         out.append({"claim": claim, "dataset": dataset, "ours": ours,
                     "verdict": f"{prefix}{verdict}" if ok is not None else verdict})
 
@@ -278,7 +281,7 @@ def claims_table(rows: list[dict], *, nus_available: bool = False):
             best = max(base, key=lambda b: base[b][0])
             add(f"DM2C beats every baseline ({metric})", dataset,
                 f"DM2C {dm2c[0]:.3f} ± {dm2c[1]:.3f} vs best {best} {base[best][0]:.3f} ± {base[best][1]:.3f}",
-                dm2c[0] > base[best][0], prefix)
+                dm2c[0] > base[best][0], prefix, (dm2c, base[best]))
         for variant, label in (("no_translation", "modality unifying (translation) helps"),
                                ("no_cycle", "the cycle-consistency loss helps"),
                                ("no_adv", "the adversarial loss helps")):
@@ -287,7 +290,8 @@ def claims_table(rows: list[dict], *, nus_available: bool = False):
             if full is None or abl is None:
                 continue
             add(f"ablation: {label} (acc)", dataset,
-                f"full {full[0]:.3f} ± {full[1]:.3f} vs without {abl[0]:.3f} ± {abl[1]:.3f}", full[0] > abl[0], prefix)
+                f"full {full[0]:.3f} ± {full[1]:.3f} vs without {abl[0]:.3f} ± {abl[1]:.3f}", full[0] > abl[0], prefix,
+                (full, abl))
     if not nus_available:
         add("DM2C beats every baseline on NUS-WIDE-10K", "nus-wide-10k", "data not on this machine", None)
     return pd.DataFrame(out)
