@@ -15,7 +15,7 @@ Losses (slides, "Diversity Learning Part" and "Objective function"):
 
 * ``L_FDL = L1 + L2`` with ``L1 = I(X^dm;D^dm) + Σ I(X^m;Z^m) + Σ I(Z^m;D^dm)``: the first two by the
   variational KL bound (Alemi et al. 2017), averaged over latent dimensions; the third by vCLUB
-  (Cheng et al. 2020) on the unit-normalised means (so the encoders cannot lower it by rescaling). ``L2`` = symmetric NT-Xent between ``D^dm`` and each ``Z^m``.
+  (Cheng et al. 2020) on the unit-normalised means (so the encoders cannot lower it by rescaling), clamped at 0. ``L2`` = symmetric NT-Xent between ``D^dm`` and each ``Z^m``.
   (L1 compresses, L2 keeps what the modalities share: together they aim at the minimal sufficient code.)
 * ``L_CDL = L4 - L3`` with ``L3 = Σ_{m≠dm} I(A^m;A^dm)`` (IIC estimator) and
   ``L4 = Σ_m CE(U, Ā^m)`` (uniform target vs. the mean assignment; the sum includes ``A^dm = Q``).
@@ -86,7 +86,9 @@ class DDMCNet(nn.Module):
                                   for m in self.others), zero)
         unit = [F.normalize(e[1], dim=1) for e in encoded]  # CLUB on unit-norm means: scale cannot fake a low MI
         club = [self.clubs[str(m)](unit[m], unit[dm]) for m in self.others]
-        terms["club"] = sum((c[0] for c in club), zero)
+        # vCLUB is clamped at 0: a negative estimate only says q(d|z) lags behind the encoders, and minimising it
+        # further rewards fooling q (unclamped, it fell to -30 mid-training and destabilised the clusters)
+        terms["club"] = sum((c[0].clamp_min(0.0) for c in club), zero)
         # --- L2: symmetric NT-Xent between the dominant and each other modality
         terms["contrast"] = sum((nt_xent(encoded[dm][1], encoded[m][1], temperature=self.temperature)
                                  for m in self.others), zero)
