@@ -75,7 +75,9 @@ def scatter_embedding(ax, emb: np.ndarray, labels: np.ndarray, *, title: str = "
             m = markers == group
             ax.scatter(emb[m, 0], emb[m, 1], c=labels[m], cmap=cmap, s=s, marker=marker, label=str(group),
                        vmin=labels.min(), vmax=labels.max(), linewidths=0)
-        ax.legend(loc="best", fontsize=8, markerscale=2)
+        legend = ax.legend(loc="best", fontsize=8, markerscale=2)
+        for handle in legend.legend_handles:  # markers stand for the group, not for a class colour
+            handle.set_color("0.35")
     ax.set_title(title)
     ax.set_xlabel("t-SNE 1")
     ax.set_ylabel("t-SNE 2")

@@ -26,6 +26,7 @@ import numpy as np
 from mmc_lib.runtime import out_root, project_root
 
 ROW_KEYS = ("method", "dataset", "metric", "mean", "std", "n_seeds")
+_OUTPUTS = ("figures", "results", "AUDIT.md")
 _PACKAGES = ("torch", "numpy", "scipy", "scikit-learn", "pandas", "matplotlib")
 
 
@@ -47,7 +48,8 @@ def provenance(*, profile: str, device: str) -> dict:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             packages[name] = None
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    # Outputs a run rewrites (figures, results, the audit, published notebook outputs) do not make it "dirty".
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *(f":(exclude){p}" for p in _OUTPUTS))
     return {
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(status) if status is not None else None,

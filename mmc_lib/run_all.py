@@ -2,7 +2,9 @@
 
 Executed copies go to ``build/<profile>/``; figures and results land where the
 notebooks write them (``figures/``, ``results/<profile>/``). A failing notebook is
-reported and the run continues; the exit code is non-zero if any failed.
+reported and the run continues; the exit code is non-zero if any failed. In the full
+profile the outputs of every notebook that succeeded are published back into
+``notebooks/`` (see ``mmc_lib.publish``) once all have run.
 """
 
 from __future__ import annotations
@@ -34,6 +36,25 @@ def run_notebook(path: Path, output: Path, parameters: dict, timeout: int) -> No
                         cwd=str(path.parent), execution_timeout=timeout, progress_bar=False)
 
 
+def run_provenance(profile: str, device: str) -> dict:
+    """Provenance taken when the run starts (the commit the notebooks ran at)."""
+    from mmc_lib.results import provenance
+    from mmc_lib.runtime import resolve_device
+
+    return provenance(profile=profile, device=resolve_device(device))
+
+
+def publish_all(root: Path, names: list[str], started: dict) -> None:
+    from mmc_lib.publish import StaleExecutionError, publish_outputs
+
+    for name in names:
+        try:
+            publish_outputs(root / "build" / started["profile"] / name, root / "notebooks" / name, started)
+            print(f"published the outputs of {name} into notebooks/")
+        except StaleExecutionError as exc:
+            print(f"not published: {exc}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=PROFILES, default="smoke")
@@ -43,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("MMC_DATA_DIR") or None)
     parser.add_argument("--out-dir", default=None, help="root for figures/, results/, cache/ (default: repo)")
     parser.add_argument("--cell-timeout", type=int, default=7200)
+    parser.add_argument("--no-publish", action="store_true",
+                        help="full profile: leave notebooks/ untouched (outputs stay in build/full/)")
     args = parser.parse_args(argv)
 
     root = project_root()
@@ -51,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     params = {"profile": args.profile, "seed": args.seed, "device": args.device,
               "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None, "out_dir": out_dir}
     summary = []
+    started = run_provenance(args.profile, args.device)
     for book in find_notebooks(root / "notebooks", args.only):
         start = time.perf_counter()
         status = "ok"
@@ -64,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, status, seconds in summary:
         print(f"{name:<32} {status[:60]:<60} {seconds:8.1f}")
     failed = [s for s in summary if s[1] != "ok"]
+    if args.profile == "full" and not args.no_publish:
+        publish_all(root, [name for name, status, _ in summary if status == "ok"], started)
     print(f"\n{len(summary) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
