@@ -1,8 +1,8 @@
 """Copy the outputs of a full-profile run back into ``notebooks/`` so readers see them without running anything.
 
 papermill writes an executed copy to ``build/full/NN_name.ipynb`` with an extra ``injected-parameters`` cell.
-``publish_outputs`` drops that cell, checks that every other cell's source still equals the notebook in
-``notebooks/`` (so stale outputs never land beside newer code), copies outputs and execution counts across, and
+``publish_outputs`` drops that cell, checks that every code cell's source still equals the notebook in
+``notebooks/`` (so stale outputs never land beside newer code; prose written from the run's numbers may change), copies outputs and execution counts across, and
 puts a banner under the title saying which run produced them. Running the published notebook as it stands (nbval,
 Jupyter) still uses the smoke profile: its parameters cell reads ``MMC_PROFILE``.
 """
@@ -45,12 +45,17 @@ def strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def _code_of(cells) -> list[tuple[str, str]]:
+    """Cell types with the code cells' sources: prose may be edited after a run, code may not."""
+    return [(c.cell_type, c.source if c.cell_type == "code" else "") for c in cells]
+
+
 def publish_outputs(executed: Path, target: Path, provenance: dict) -> None:
     """Write ``executed``'s outputs into ``target`` (same cells, minus papermill's injected parameters)."""
     run = nbformat.read(executed, as_version=4)
     book = strip_outputs(nbformat.read(target, as_version=4))
     run_cells = [c for c in run.cells if INJECTED_TAG not in _tags(c) and BANNER_TAG not in _tags(c)]
-    if [c.source for c in run_cells] != [c.source for c in book.cells]:
+    if _code_of(run_cells) != _code_of(book.cells):
         raise StaleExecutionError(f"{target.name} changed since {executed} was executed; re-run it before publishing")
     for ran, cell in zip(run_cells, book.cells):
         if cell.cell_type == "code":

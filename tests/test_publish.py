@@ -66,3 +66,13 @@ def test_strip_outputs_gives_back_the_source_notebook(paths):
     after = strip_outputs(nbformat.read(target, as_version=4))
     assert [c.source for c in after.cells] == [c.source for c in before.cells]
     assert all(c.outputs == [] for c in after.cells if c.cell_type == "code")
+
+
+def test_prose_may_change_after_the_run(paths):
+    target, executed = paths
+    nb = nbformat.read(target, as_version=4)
+    nb.cells[0].source = "# 07 — title, with findings written from the run"
+    nbformat.write(nb, target)
+    publish_outputs(executed, target, PROV)
+    book = nbformat.read(target, as_version=4)
+    assert book.cells[0].source.endswith("from the run") and book.cells[-1].outputs

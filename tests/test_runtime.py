@@ -59,3 +59,26 @@ def test_every_notebook_has_a_parameters_cell_with_the_standard_names():
             assert f"{name} =" in params[0].source, f"{book.name}: parameters cell lacks {name}"
         assert "MMC_PROFILE" in params[0].source
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{book.name}: outputs not stripped"
+
+
+def test_single_threaded_sets_one_thread_and_restores():
+    import torch
+
+    from mmc_lib.runtime import single_threaded
+
+    torch.set_num_threads(2)
+    with single_threaded():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("estimator", ["mmc_lib.methods.dm2c:DM2C", "mmc_lib.methods.ddmc:DDMC",
+                                       "mmc_lib.methods.mvc_baselines:SiMVC", "mmc_lib.baselines.deep:IDEC",
+                                       "mmc_lib.methods.joint_embedding:ContrastiveAligner",
+                                       "mmc_lib.methods.joint_embedding:CCAAligner"])
+def test_training_estimators_fit_on_one_thread(estimator):
+    """A fixed seed must give the same numbers whatever the machine's core count."""
+    import importlib
+
+    module, name = estimator.split(":")
+    assert getattr(getattr(importlib.import_module(module), name).fit, "single_threaded", False)

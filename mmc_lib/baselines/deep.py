@@ -31,7 +31,7 @@ from sklearn.cluster import KMeans
 from torch import nn
 
 from mmc_lib.nn import check_finite_losses, mlp
-from mmc_lib.runtime import get_profile
+from mmc_lib.runtime import get_profile, one_thread
 from mmc_lib.validation import check_n_clusters, check_views
 
 __all__ = ["DeepClusterConfig", "DKM", "DCN", "IDEC", "IMSAT"]
@@ -74,6 +74,7 @@ class _DeepClusterer:
         self.seed = seed
         self.device = device
 
+    @one_thread
     def fit(self, X) -> _DeepClusterer:
         """Cluster the rows of ``X`` (n_samples, n_features); sets ``labels_`` and ``history_``."""
         (X,) = check_views([X], name="X")

@@ -32,6 +32,7 @@ from sklearn.cluster import KMeans
 from mmc_lib.methods.dm2c_parts import (DM2CConfig, DM2CNets, clip_weights, critic_losses, forward,
                                         generator_losses)
 from mmc_lib.nn import check_finite_losses
+from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_n_clusters
 
 UNIFY = ("a", "b", "none")
@@ -119,6 +120,7 @@ class DM2C:
         self.device = device
 
     # ------------------------------------------------------------------ public API
+    @one_thread
     def fit(self, x_a, x_b, *, y=None) -> DM2C:
         """Train on the two modalities' samples; ``y`` (optional) is used only to log ACC/NMI per epoch."""
         x_a, x_b = check_modality(x_a, "x_a"), check_modality(x_b, "x_b")

@@ -31,6 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from mmc_lib.nn import check_finite_losses, minibatches, mlp
+from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_views
 
 JOINT_MODES = ("mean", "concat")
@@ -108,6 +109,7 @@ class CCAAligner:
         self.max_iter = max_iter
         self.tol = tol
 
+    @one_thread
     def fit(self, x_a, x_b) -> CCAAligner:
         x_a, x_b = _check_pairs(x_a, x_b)
         self.n_features_ = (x_a.shape[1], x_b.shape[1])
@@ -246,6 +248,7 @@ class ContrastiveAligner:
         self.seed = seed
         self.device = device
 
+    @one_thread
     def fit(self, x_a, x_b) -> ContrastiveAligner:
         x_a, x_b = _check_pairs(x_a, x_b)
         cfg = self.config or ContrastiveConfig()

@@ -17,7 +17,7 @@ from torch import nn
 from mmc_lib.metrics import accuracy, nmi
 from mmc_lib.nn import mlp, to_device_views
 from mmc_lib.nn.trainer import TrainerConfig, train
-from mmc_lib.runtime import get_profile, resolve_device
+from mmc_lib.runtime import get_profile, one_thread, resolve_device
 from mmc_lib.validation import check_n_clusters, check_views
 
 
@@ -87,6 +87,7 @@ class DeepMVCEstimator:
         self.snapshot_epochs = snapshot_epochs
 
     # -- public -------------------------------------------------------------------------------------------
+    @one_thread
     def fit(self, views, y=None):
         """Cluster the samples of ``views`` (list of ``(n, d_m)`` arrays).
 
