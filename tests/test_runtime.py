@@ -58,7 +58,10 @@ def test_every_notebook_has_a_parameters_cell_with_the_standard_names():
         for name in ("profile", "seed", "device", "data_dir", "out_dir"):
             assert f"{name} =" in params[0].source, f"{book.name}: parameters cell lacks {name}"
         assert "MMC_PROFILE" in params[0].source
-        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{book.name}: outputs not stripped"
+        tags = [t for c in nb.cells for t in c.metadata.get("tags", [])]
+        assert "injected-parameters" not in tags, f"{book.name}: papermill's injected parameters were committed"
+        if any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
+            assert "published-outputs" in tags, f"{book.name}: outputs without the banner saying which run made them"
 
 
 def test_single_threaded_sets_one_thread_and_restores():
