@@ -48,7 +48,8 @@ def provenance(*, profile: str, device: str) -> dict:
             packages[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             packages[name] = None
-    # Outputs a run rewrites (figures, results, the audit, published notebook outputs) do not make it "dirty".
+    # What a run rewrites (figures, results, the audit) does not make the tree "dirty"; notebooks are published
+    # only after the whole run, so they still count.
     status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", *(f":(exclude){p}" for p in _OUTPUTS))
     return {
         "git_commit": _git("rev-parse", "HEAD"),

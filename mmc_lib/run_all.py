@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     params = {"profile": args.profile, "seed": args.seed, "device": args.device,
               "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None, "out_dir": out_dir}
     summary = []
-    started = run_provenance(args.profile, args.device)
+    publish = args.profile == "full" and not args.no_publish
+    started = run_provenance(args.profile, args.device) if publish else None
     for book in find_notebooks(root / "notebooks", args.only):
         start = time.perf_counter()
         status = "ok"
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, status, seconds in summary:
         print(f"{name:<32} {status[:60]:<60} {seconds:8.1f}")
     failed = [s for s in summary if s[1] != "ok"]
-    if args.profile == "full" and not args.no_publish:
+    if publish:
         publish_all(root, [name for name, status, _ in summary if status == "ok"], started)
     print(f"\n{len(summary) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
