@@ -3,8 +3,9 @@
 papermill writes an executed copy to ``build/full/NN_name.ipynb`` with an extra ``injected-parameters`` cell.
 ``publish_outputs`` drops that cell, checks that every code cell's source still equals the notebook in
 ``notebooks/`` (so stale outputs never land beside newer code; prose written from the run's numbers may change),
-copies outputs and execution counts across, and puts a banner under the title saying which run produced them. Running the published notebook as it stands (nbval,
-Jupyter) still uses the smoke profile: its parameters cell reads ``MMC_PROFILE``.
+copies outputs and execution counts across, and puts a banner under the title saying which run produced them.
+Running the published notebook as it stands (nbval, Jupyter) still uses the smoke profile: its parameters cell
+reads ``MMC_PROFILE``.
 """
 
 from __future__ import annotations
