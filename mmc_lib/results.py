@@ -64,6 +64,22 @@ def provenance(*, profile: str, device: str) -> dict:
     }
 
 
+def mean_std(mean: float, std: float | None = None, *, scale: str = "percent") -> str:
+    """The one way a ``mean ± std`` is written: percent points with one decimal for ``percent`` (a fraction
+    shown as a percentage, as the papers print), three decimals for ``fraction`` and ``raw``.
+
+    >>> mean_std(0.4567, 0.0123), mean_std(0.2201, 0.004, scale="fraction"), mean_std(0.25, None)
+    ('45.7 ± 1.2', '0.220 ± 0.004', '25.0')
+    """
+    if mean is None or not np.isfinite(mean):
+        return "—"
+    factor, digits = (100.0, 1) if scale == "percent" else (1.0, 3)
+    text = f"{mean * factor:.{digits}f}"
+    if std is not None and np.isfinite(std):
+        text += f" ± {std * factor:.{digits}f}"
+    return text
+
+
 def results_path(notebook: str, profile: str, out_dir=None) -> Path:
     return out_root(out_dir) / "results" / profile / f"{notebook}.json"
 

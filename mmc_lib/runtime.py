@@ -1,4 +1,4 @@
-"""Run-time settings shared by every notebook: device, seeds, profiles, paths.
+"""Run-time settings shared by every notebook: device, seeds, profile names, paths, threads, progress bars.
 
 A notebook's ``parameters`` cell reads its defaults from the environment
 (``MMC_PROFILE``, ``MMC_SEED``, ``MMC_DEVICE``, ``MMC_DATA_DIR``, ``MMC_OUT_DIR``)
@@ -13,7 +13,6 @@ import os
 import random
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,28 +20,12 @@ import numpy as np
 PROFILES = ("smoke", "full")
 
 
-@dataclass(frozen=True)
-class Profile:
-    """Generic budget knobs; methods derive their own configs from ``name``."""
-
-    name: str  # "smoke" (CPU, minutes, CI) or "full" (paper protocol)
-    n_seeds: int  # independent seeds per table cell
-    max_samples: int | None  # subsample each dataset to at most this many rows (None: all)
-    tsne_max_points: int  # points shown in a t-SNE panel
-    epoch_scale: float  # multiply a paper's epoch count by this
-
-
-_PROFILES = {
-    "smoke": Profile("smoke", n_seeds=2, max_samples=400, tsne_max_points=300, epoch_scale=0.05),
-    "full": Profile("full", n_seeds=5, max_samples=None, tsne_max_points=2000, epoch_scale=1.0),
-}
-
-
-def get_profile(name: str) -> Profile:
-    """Return the named profile; fail loudly on an unknown name."""
-    if name not in _PROFILES:
-        raise ValueError(f"unknown profile {name!r}; known: {sorted(_PROFILES)}")
-    return _PROFILES[name]
+def check_profile(name: str) -> str:
+    """Return ``name`` if it is a known profile; fail loudly otherwise. What a profile runs is in
+    :mod:`mmc_lib.studies.budgets`."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; known: {sorted(PROFILES)}")
+    return name
 
 
 def env_default(name: str, default: str | None = None) -> str | None:

@@ -1,6 +1,27 @@
-"""Deep multi-modal clustering methods, one module per paper."""
+"""Every clustering estimator, scikit-learn style (``fit``, ``fit_predict``, ``labels_``).
 
+| module | estimators |
+|---|---|
+| ``classical`` | KM, Ncuts, AmKM, AmNcuts, CoregMVSC (the DDMC table's classical rows) |
+| ``deep_baselines`` | DKM, DCN, IDEC, IMSAT (the DM2C table's single-input deep baselines) |
+| ``mvc`` | SiMVC, CoMVC and the encoders/estimator base they share with DDMC |
+| ``ddmc`` | DDMC |
+| ``dm2c`` (+ ``dm2c_parts``) | DM2C |
+| ``aligners`` | CCAAligner, ContrastiveAligner (joint embedding spaces) |
+| ``knee_dbscan`` | KneeDBSCAN (DBSCAN with eps from the k-distance knee) |
+
+This package never imports :mod:`mmc_lib.studies` or :mod:`mmc_lib.audit` (a test enforces it).
+"""
+
+from mmc_lib.methods.aligners import CCAAligner, ContrastiveAligner, ContrastiveConfig
+from mmc_lib.methods.classical import BASELINES, KM, AmKM, AmNcuts, CoregMVSC, Ncuts
 from mmc_lib.methods.ddmc import DDMC
-from mmc_lib.methods.mvc_baselines import CoMVC, SiMVC
-from mmc_lib.methods.mvc_parts import MVCConfig
+from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT, DeepClusterConfig
 from mmc_lib.methods.dm2c import DM2C
+from mmc_lib.methods.dm2c_parts import DM2CConfig
+from mmc_lib.methods.knee_dbscan import KneeDBSCAN
+from mmc_lib.methods.mvc import CoMVC, MVCConfig, SiMVC
+
+__all__ = ["BASELINES", "KM", "Ncuts", "AmKM", "AmNcuts", "CoregMVSC", "DKM", "DCN", "IDEC", "IMSAT",
+           "DeepClusterConfig", "SiMVC", "CoMVC", "MVCConfig", "DDMC", "DM2C", "DM2CConfig", "CCAAligner",
+           "ContrastiveAligner", "ContrastiveConfig", "KneeDBSCAN"]

@@ -8,7 +8,7 @@ Networks (per modality ``m``; ``dm`` is the dominant one):
 * **enhancement**: ``E = [D^dm ‖ mean_{m≠dm} Z^m]`` — the dominant features are kept intact and the
   diversity features of the other modalities appended (``combine="fuse"`` replaces ``D^dm`` by the fusion
   ``Σ_m softmax(w)_m Z^m`` of all modalities: the paper's "fusion" comparison);
-* the DDC head (:mod:`mmc_lib.methods.ddc`) on ``E`` gives ``Q = A^dm``; a head of the same shape on each
+* the DDC head (:class:`mmc_lib.nn.blocks.DDCHead`) on ``E`` gives ``Q = A^dm``; a head of the same shape on each
   ``Z^m`` gives ``A^m`` (used only by the cluster-diversity terms).
 
 Losses (slides, "Diversity Learning Part" and "Objective function"):
@@ -31,10 +31,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
+from mmc_lib.losses.ddc import TERMS as DDC_TERMS
+from mmc_lib.losses.ddc import ddc_loss
 from mmc_lib.losses.mutual_information import CLUB, assignment_mutual_information, gaussian_kl, uniform_cross_entropy
-from mmc_lib.methods.ddc import TERMS as DDC_TERMS
-from mmc_lib.methods.ddc import DDCHead, ddc_loss
-from mmc_lib.methods.mvc_parts import DeepMVCEstimator, MVCConfig, ViewEncoder
+from mmc_lib.methods.classical import choose_dominant_view
+from mmc_lib.methods.mvc import DeepMVCEstimator, MVCConfig, ViewEncoder
+from mmc_lib.nn import DDCHead
 
 LOSS_GROUPS = ("ddc", "fdl", "cdl")
 ABLATIONS = {"DDC": ("ddc",), "DDC+FDL": ("ddc", "fdl"), "DDC+CDL": ("ddc", "cdl"), "all": LOSS_GROUPS}
@@ -167,10 +169,7 @@ class DDMC(DeepMVCEstimator):
         if isinstance(self.dominant, str):
             if self.dominant != "silhouette":
                 raise ValueError(f"dominant must be 'silhouette' or a view index, got {self.dominant!r}")
-            from mmc_lib.baselines import view_silhouettes
-
-            scores = view_silhouettes(views, self.n_clusters, seed=self.seed)
-            return int(np.argmax(scores)), scores
+            return choose_dominant_view(views, self.n_clusters, seed=self.seed)
         if isinstance(self.dominant, bool) or not isinstance(self.dominant, (int, np.integer)):
             raise TypeError(f"dominant must be 'silhouette' or an int, got {type(self.dominant).__name__}")
         if not 0 <= self.dominant < len(views):

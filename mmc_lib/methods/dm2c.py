@@ -31,7 +31,7 @@ from sklearn.cluster import KMeans
 
 from mmc_lib.methods.dm2c_parts import (DM2CConfig, DM2CNets, clip_weights, critic_losses, forward,
                                         generator_losses)
-from mmc_lib.nn import check_finite_losses
+from mmc_lib.nn import Hooks, check_finite_losses, minibatches, mixed_batches, seeded, train
 from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_n_clusters
 
@@ -134,9 +134,7 @@ class DM2C:
             raise ValueError(f"y has {len(y)} labels for {len(x_a) + len(x_b)} samples")
         cfg = self.config or DM2CConfig()
         self.n_features_ = (x_a.shape[1], x_b.shape[1])
-        with torch.random.fork_rng(devices=[]):  # leave the caller's global RNG untouched
-            torch.manual_seed(self.seed)
-            gen = torch.Generator().manual_seed(self.seed)
+        with seeded(self.seed) as gen:  # leaves the caller's global RNG untouched
             self.nets_ = DM2CNets(*self.n_features_, cfg).to(self.device)
             xa, xb = (torch.as_tensor(x, device=self.device) for x in (x_a, x_b))
             self.pretrain_history_ = _pretrain(self.nets_, xa, xb, cfg, gen)
@@ -172,58 +170,52 @@ class DM2C:
 
 
 # ---------------------------------------------------------------------- training (inputs already validated)
-def _mixed_batches(n_a: int, n_b: int, batch_size: int, gen: torch.Generator):
-    """One epoch of mixed batches as in the official loader: shuffle all ``n_a + n_b`` samples together,
-    cut into batches, split each batch by modality. Batches with fewer than 2 rows of a modality are
-    skipped (BatchNorm cannot train on one row)."""
-    order = torch.randperm(n_a + n_b, generator=gen)
-    for start in range(0, n_a + n_b, batch_size):
-        idx = order[start:start + batch_size]
-        ia, ib = idx[idx < n_a], idx[idx >= n_a] - n_a
-        if len(ia) >= 2 and len(ib) >= 2:
-            yield ia, ib
-
-
 def _pretrain(nets: DM2CNets, xa: torch.Tensor, xb: torch.Tensor, cfg: DM2CConfig,
               gen: torch.Generator) -> list[dict]:
-    """Reconstruction-only pretraining of both autoencoders (eq. 1), Adam(β=(0.5, 0.999)) as the official code."""
-    history = []
-    opts = {m: torch.optim.Adam(ae.parameters(), lr=cfg.lr_pretrain, betas=(0.5, 0.999))
-            for m, ae in (("a", nets.ae_a), ("b", nets.ae_b))}
-    nets.train()
-    for epoch in range(cfg.pretrain_epochs):
-        record = {"epoch": epoch}
-        for m, ae, x in (("a", nets.ae_a, xa), ("b", nets.ae_b, xb)):
-            total, count = 0.0, 0
-            for idx in torch.randperm(len(x), generator=gen).split(cfg.batch_size):
-                if len(idx) < 2:
-                    continue
-                rec, _ = ae(x[idx])
-                loss = torch.nn.functional.mse_loss(rec, x[idx])
-                check_finite_losses({f"pretrain_rec_{m}": loss}, epoch=epoch, limit=cfg.divergence_limit)
-                opts[m].zero_grad()
-                loss.backward()
-                opts[m].step()
-                total, count = total + float(loss.detach()) * len(idx), count + len(idx)
-            record[f"rec_{m}"] = total / max(count, 1)
-        history.append(record)
-    return history
+    """Reconstruction-only pretraining of both autoencoders (eq. 1) on the shared trainer.
+
+    Each epoch runs modality A's shuffled batches, then B's. Adam(β=(0.5, 0.999)) as the official code; one
+    optimiser over both autoencoders equals one per autoencoder, since Adam keeps its state per parameter
+    and skips parameters without a gradient. The history logs each reconstruction error averaged per row.
+    """
+    aes = {"a": (nets.ae_a, xa), "b": (nets.ae_b, xb)}
+
+    def batches():  # A's batches, then B's (each modality reshuffled when its turn comes)
+        for m, (_, x) in aes.items():
+            for idx in minibatches(len(x), cfg.batch_size, generator=gen, device=x.device, drop_last=True):
+                yield m, idx
+
+    def loss_fn(batch, epoch):
+        m, idx = batch
+        ae, x = aes[m]
+        loss = torch.nn.functional.mse_loss(ae(x[idx])[0], x[idx])
+        return {f"rec_{m}": loss, "total": loss}
+
+    opt = torch.optim.Adam(nets.ae_parameters(), lr=cfg.lr_pretrain, betas=(0.5, 0.999))
+    history = train(loss_fn, opt, batches, cfg.pretrain_epochs, module=nets,
+                    hooks=Hooks(batch_weight=lambda batch: len(batch[1])), limit=cfg.divergence_limit)
+    return [{k: v for k, v in record.items() if k != "total"} for record in history]
 
 
 def _train_joint(model: DM2C, xa: torch.Tensor, xb: torch.Tensor, cfg: DM2CConfig, gen: torch.Generator,
                  y) -> list[dict]:
-    """Alternating generator / critic updates of eq. 4; returns per-epoch mean loss terms."""
+    """Alternating generator / critic updates of eq. 4; returns per-epoch mean loss terms.
+
+    The one loop outside the shared trainer: two optimisers take turns (a critic step every
+    ``critic_every`` generator steps) and the critics are clipped after theirs. It draws its batches from
+    the shared sampler (:func:`mmc_lib.nn.mixed_batches`) and its randomness from the fit's seeded generator.
+    """
     nets = model.nets_
     opt_g = torch.optim.RMSprop([{"params": nets.ae_parameters(), "lr": cfg.lr_ae},
                                  {"params": nets.generator_parameters(), "lr": cfg.lr_gen}])
     opt_d = torch.optim.RMSprop(nets.critic_parameters(), lr=cfg.lr_critic)
     use_critic = model.lambda_adv > 0
     history, step = [], 0
-    for epoch in range(cfg.epochs):
+    for epoch in range(1, cfg.epochs + 1):
         nets.train()
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
-        for ia, ib in _mixed_batches(len(xa), len(xb), cfg.batch_size, gen):
+        for ia, ib in mixed_batches(len(xa), len(xb), cfg.batch_size, generator=gen):
             out = forward(nets, xa[ia], xb[ib])
             g_losses = generator_losses(nets, xa[ia], xb[ib], out, lambda_cyc=model.lambda_cyc,
                                         lambda_adv=model.lambda_adv, lambda_rec=cfg.lambda_rec)
@@ -246,7 +238,7 @@ def _train_joint(model: DM2C, xa: torch.Tensor, xb: torch.Tensor, cfg: DM2CConfi
                 sums[k] = sums.get(k, 0.0) + v
                 counts[k] = counts.get(k, 0) + 1
         record = {"epoch": epoch, **{k: v / counts[k] for k, v in sums.items()}}
-        if y is not None and cfg.monitor_every and (epoch % cfg.monitor_every == 0 or epoch == cfg.epochs - 1):
+        if y is not None and cfg.monitor_every and ((epoch - 1) % cfg.monitor_every == 0 or epoch == cfg.epochs):
             record.update(_monitor(model, xa, xb, y, cfg))
         history.append(record)
     return history

@@ -12,7 +12,7 @@ setting its weight to zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -20,7 +20,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmc_lib.nn import mlp
-from mmc_lib.runtime import get_profile
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class DM2CConfig:
     hidden: tuple[int, ...] = (256,)  # autoencoder hidden widths (decoder mirrors them)
     latent_dim: int = 64  # shared latent width of both modalities (official: 128 for 2048-d inputs)
     gen_hidden: tuple[int, ...] = (128,)  # generator hidden widths (latent → hidden → latent)
-    pretrain_epochs: int = 200  # reconstruction-only epochs per autoencoder (official README: 200)
+    pretrain_epochs: int = 200  # reconstruction-only epochs per autoencoder (official README: 150 for Wikipedia)
     epochs: int = 220  # joint adversarial epochs (official README: 220)
     batch_size: int = 128  # mixed batch size, both modalities together (official: 128)
     lr_pretrain: float = 1e-4  # Adam(0.5, 0.999) during pretraining (official img: 1e-4)
@@ -43,16 +42,6 @@ class DM2CConfig:
     kmeans_n_init: int = 20  # k-means restarts on the unified latents (official: 20)
     monitor_every: int = 0  # with labels passed to fit: k-means ACC/NMI every this many epochs (0: never)
     divergence_limit: float = 1e6  # a loss term beyond this (or NaN/inf) stops training with an error
-
-    @classmethod
-    def preset(cls, profile: str, **overrides) -> DM2CConfig:
-        """``full``: the official schedule; ``smoke``: the same nets, epochs cut by the profile's epoch_scale."""
-        prof = get_profile(profile)
-        base = cls()
-        if prof.name == "smoke":
-            base = replace(base, pretrain_epochs=max(2, round(base.pretrain_epochs * prof.epoch_scale)),
-                           epochs=max(2, round(base.epochs * prof.epoch_scale)), kmeans_n_init=3)
-        return replace(base, **overrides)
 
 
 class ModalityAE(nn.Module):

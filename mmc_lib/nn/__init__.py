@@ -1,6 +1,8 @@
-"""Small torch building blocks shared by the deep methods."""
+"""Small torch building blocks shared by the deep methods: layers, the batch sampler, the training loop."""
 
-from mmc_lib.nn.blocks import mlp
-from mmc_lib.nn.training import check_finite_losses, minibatches, to_device_views
+from mmc_lib.nn.batches import minibatches, mixed_batches, to_device_views
+from mmc_lib.nn.blocks import DDCHead, mlp
+from mmc_lib.nn.trainer import Hooks, TrainerConfig, check_finite_losses, run_epoch, seeded, train, train_module
 
-__all__ = ["mlp", "minibatches", "to_device_views", "check_finite_losses"]
+__all__ = ["mlp", "DDCHead", "minibatches", "mixed_batches", "to_device_views", "check_finite_losses", "Hooks", "TrainerConfig",
+           "run_epoch", "seeded", "train", "train_module"]

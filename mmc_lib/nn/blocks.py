@@ -1,9 +1,10 @@
-"""Layer builders."""
+"""Layer builders: MLP stacks and the DDC clustering head."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
 
@@ -33,3 +34,23 @@ def mlp(dims: Sequence[int], *, batchnorm: bool = True, activation: str = "relu"
             if dropout:
                 layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
+
+
+class DDCHead(nn.Module):
+    """The DDC clustering module (Kampffmeyer et al. 2019): ``Linear → ReLU → BatchNorm1d`` (100 hidden units),
+    then ``Linear → softmax`` over K; ``forward(x)`` returns ``(hidden (B, H), assignments (B, K))``.
+
+    >>> import torch
+    >>> h, a = DDCHead(8, 3)(torch.randn(5, 8))
+    >>> tuple(h.shape), tuple(a.shape), bool(torch.allclose(a.sum(1), torch.ones(5)))
+    ((5, 100), (5, 3), True)
+    """
+
+    def __init__(self, d_in: int, n_clusters: int, *, hidden: int = 100):
+        super().__init__()
+        self.hidden = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.BatchNorm1d(hidden))
+        self.output = nn.Sequential(nn.Linear(hidden, n_clusters), nn.Softmax(dim=1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.hidden(x)  # (B, H)
+        return h, self.output(h)  # (B, H), (B, K)

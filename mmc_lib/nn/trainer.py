@@ -1,17 +1,26 @@
-"""A generic mini-batch training loop: nothing model-specific (in the spirit of minGPT's ``trainer.py``).
+"""The one mini-batch training loop of every deep model (in the spirit of minGPT's ``trainer.py``).
 
-The model exposes ``losses(batch) -> dict`` of named scalar tensors including ``"total"`` (the one that is
-back-propagated); the loop averages every term over an epoch and returns one dict per epoch.
+The loop knows nothing about models: it draws batches, asks ``loss_fn(batch, epoch)`` for a dict of named
+scalar terms including ``"total"`` (the one back-propagated), steps the optimiser and averages every term
+over the epoch. What differs between models is passed as :class:`Hooks`: work before an epoch (refresh a
+target, stop early), after a step (move centres, clip weights), after an epoch (monitor, keep the best
+state). Epochs are numbered from 1; ``on_epoch(0, {})`` runs once before training.
+
+:func:`train_module` is the common case: a module with ``losses(batch) -> dict`` trained with Adam on
+row-aligned tensors. :func:`seeded` is the one way a fit seeds torch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
-from mmc_lib.nn.training import check_finite_losses, minibatches
+from mmc_lib.nn.batches import minibatches
 
 
 @dataclass(frozen=True)
@@ -21,17 +30,97 @@ class TrainerConfig:
     epochs: int = 100  # passes over the data
     batch_size: int = 256  # rows per step; the whole data set stays on the device
     lr: float = 1e-3  # Adam learning rate
+    weight_decay: float = 0.0  # Adam's L2 penalty
     divergence_limit: float = 1e8  # a term beyond this (or NaN/inf) stops training with an error
 
 
-def train(model: torch.nn.Module, tensors: Sequence[torch.Tensor], config: TrainerConfig, *,
-          generator: torch.Generator, on_epoch: Callable[[int, dict], None] | None = None) -> list[dict]:
-    """Train ``model`` with Adam on mini-batches of ``tensors`` (row-aligned); return the per-epoch history.
+@dataclass
+class Hooks:
+    """Model-specific steps of the loop; every field is optional."""
 
-    ``on_epoch(epoch, record)`` runs after each epoch with the model in eval mode (epoch 0 = before
-    training, record empty) and may add entries to ``record`` (e.g. monitoring metrics).
+    before_epoch: Callable[[int], bool | None] | None = None  # before each epoch; returning False stops training
+    after_step: Callable[[Any], None] | None = None  # after each optimiser step, with the batch
+    on_epoch: Callable[[int, dict], None] | None = None  # after each epoch (eval mode, no grad); may add to the record
+    batch_weight: Callable[[Any], int] | None = None  # average each term weighted by this (default: every batch 1)
 
-    >>> import torch
+
+@contextmanager
+def seeded(seed: int):
+    """Seed torch for one fit and yield the generator that orders its batches.
+
+    The caller's global RNG state is restored afterwards (``fork_rng``), so fitting a model never changes
+    the random numbers the caller draws next.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield torch.Generator().manual_seed(seed)
+
+
+def check_finite_losses(losses: Mapping[str, torch.Tensor], *, epoch: int, limit: float = 1e8) -> None:
+    """Raise ``FloatingPointError`` naming the term when a loss is NaN/inf or explodes past ``limit``."""
+    for name, value in losses.items():
+        v = float(value.detach())
+        if not math.isfinite(v) or abs(v) > limit:
+            raise FloatingPointError(f"loss term {name!r} diverged at epoch {epoch}: {v}")
+
+
+def run_epoch(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimizer, batches: Iterable, *,
+              epoch: int, limit: float = 1e8, hooks: Hooks | None = None) -> dict[str, float]:
+    """One pass over ``batches``: a step per batch; returns each term's mean over the batches that had it."""
+    hooks = hooks or Hooks()
+    sums: dict[str, float] = {}
+    weights: dict[str, float] = {}
+    for batch in batches:
+        terms = loss_fn(batch, epoch)
+        check_finite_losses(terms, epoch=epoch, limit=limit)
+        optimiser.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        optimiser.step()
+        if hooks.after_step is not None:
+            hooks.after_step(batch)
+        w = hooks.batch_weight(batch) if hooks.batch_weight is not None else None
+        for name, value in terms.items():
+            v = float(value.detach())
+            sums[name] = sums.get(name, 0.0) + (v if w is None else v * w)
+            weights[name] = weights.get(name, 0) + (1 if w is None else w)
+    return {name: s / max(weights[name], 1) for name, s in sums.items()}
+
+
+def train(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimizer, batches: Callable[[], Iterable],
+          epochs: int, *, module: torch.nn.Module | None = None, hooks: Hooks | None = None,
+          limit: float = 1e8) -> list[dict]:
+    """Run ``epochs`` epochs of :func:`run_epoch` over ``batches()`` (a fresh, reshuffled iterable per epoch).
+
+    ``module`` (optional) is put in train mode for each epoch and in eval mode for ``on_epoch``.
+    Returns the history: one record per epoch, ``{"epoch": e, <term>: mean, ...}`` plus what ``on_epoch`` adds.
+    """
+    hooks = hooks or Hooks()
+    history: list[dict] = []
+    if hooks.on_epoch is not None:
+        _call_in_eval(module, hooks.on_epoch, 0, {})
+    for epoch in range(1, epochs + 1):
+        if hooks.before_epoch is not None and hooks.before_epoch(epoch) is False:
+            break
+        if module is not None:
+            module.train()
+        record = {"epoch": epoch, **run_epoch(loss_fn, optimiser, batches(), epoch=epoch, limit=limit, hooks=hooks)}
+        if hooks.on_epoch is not None:
+            _call_in_eval(module, hooks.on_epoch, epoch, record)
+        history.append(record)
+    return history
+
+
+def _call_in_eval(module: torch.nn.Module | None, fn: Callable, *args) -> None:
+    if module is not None:
+        module.eval()
+    with torch.no_grad():
+        fn(*args)
+
+
+def train_module(model: torch.nn.Module, tensors: Sequence[torch.Tensor], config: TrainerConfig, *,
+                 generator: torch.Generator, on_epoch: Callable[[int, dict], None] | None = None) -> list[dict]:
+    """Train ``model`` (with ``losses(batch) -> dict``) by Adam on mini-batches of row-aligned ``tensors``.
+
     >>> class Mean(torch.nn.Module):
     ...     def __init__(self):
     ...         super().__init__()
@@ -40,34 +129,15 @@ def train(model: torch.nn.Module, tensors: Sequence[torch.Tensor], config: Train
     ...         sq = ((batch[0] - self.mu) ** 2).mean()
     ...         return {"sq": sq, "total": sq}
     >>> x = torch.full((32, 1), 3.0)
-    >>> hist = train(Mean(), [x], TrainerConfig(epochs=200, batch_size=8, lr=0.1), generator=torch.Generator())
+    >>> hist = train_module(Mean(), [x], TrainerConfig(epochs=200, batch_size=8, lr=0.1), generator=torch.Generator())
     >>> len(hist), hist[-1]["total"] < 1e-3
     (200, True)
     """
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     n, device = tensors[0].shape[0], tensors[0].device
-    history: list[dict] = []
-    if on_epoch is not None:
-        model.eval()
-        with torch.no_grad():
-            on_epoch(0, {})
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        sums: dict[str, float] = {}
-        n_batches = 0
-        for idx in minibatches(n, config.batch_size, generator=generator, device=device, drop_last=True):
-            terms = model.losses([t[idx] for t in tensors])
-            check_finite_losses(terms, epoch=epoch, limit=config.divergence_limit)
-            optimiser.zero_grad(set_to_none=True)
-            terms["total"].backward()
-            optimiser.step()
-            for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + float(value.detach())
-            n_batches += 1
-        record = {"epoch": epoch, **{name: s / max(n_batches, 1) for name, s in sums.items()}}
-        if on_epoch is not None:
-            model.eval()
-            with torch.no_grad():
-                on_epoch(epoch, record)
-        history.append(record)
-    return history
+
+    def batches():
+        return minibatches(n, config.batch_size, generator=generator, device=device, drop_last=True)
+
+    return train(lambda idx, epoch: model.losses([t[idx] for t in tensors]), optimiser, batches, config.epochs,
+                 module=model, hooks=Hooks(on_epoch=on_epoch), limit=config.divergence_limit)

@@ -22,7 +22,7 @@ centres from k-means on its latents (several restarts, lowest inertia — no lab
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -30,8 +30,10 @@ import torch.nn.functional as F
 from sklearn.cluster import KMeans
 from torch import nn
 
-from mmc_lib.nn import check_finite_losses, mlp
-from mmc_lib.runtime import get_profile, one_thread
+from mmc_lib.losses.dec import pairwise_sq_dists as _sq_dists
+from mmc_lib.losses.dec import student_t, target_distribution
+from mmc_lib.nn import Hooks, minibatches, mlp, seeded, train
+from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_n_clusters, check_views
 
 __all__ = ["DeepClusterConfig", "DKM", "DCN", "IDEC", "IMSAT"]
@@ -49,12 +51,6 @@ class DeepClusterConfig:
     lr: float = 1e-3  # Adam
     n_init: int = 10  # k-means restarts for the initial centres
     divergence_limit: float = 1e6  # NaN/inf or a loss beyond this stops training with an error
-
-    @classmethod
-    def preset(cls, profile: str, **overrides) -> DeepClusterConfig:
-        """``full``: the defaults; ``smoke``: 5 + 5 epochs and 3 k-means restarts."""
-        base = cls() if get_profile(profile).name == "full" else cls(pretrain_epochs=5, epochs=5, n_init=3)
-        return replace(base, **overrides)
 
 
 class _Autoencoder(nn.Module):
@@ -81,9 +77,7 @@ class _DeepClusterer:
         k = check_n_clusters(self.n_clusters, len(X))
         self.n_features_in_ = X.shape[1]
         cfg = self.config or DeepClusterConfig()
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            gen = torch.Generator().manual_seed(self.seed)
+        with seeded(self.seed) as gen:
             x = torch.as_tensor(X, device=self.device)
             self.history_: list[dict] = []
             self._fit(x, k, cfg, gen)
@@ -105,16 +99,19 @@ class _DeepClusterer:
             return self._assign(torch.as_tensor(X, device=self.device)).cpu().numpy().astype(np.int64)
 
     # -- helpers for subclasses (inputs already validated)
+    def _batches(self, n: int, cfg: DeepClusterConfig, gen: torch.Generator):
+        return lambda: minibatches(n, cfg.batch_size, generator=gen, device=self.device, drop_last=True)
+
     def _pretrain_ae(self, x: torch.Tensor, cfg: DeepClusterConfig, gen: torch.Generator) -> None:
         self.ae_ = _Autoencoder(x.shape[1], cfg).to(self.device)
+
+        def reconstruction(idx, epoch):
+            loss = F.mse_loss(self.ae_.decoder(self.ae_.encoder(x[idx])), x[idx])
+            return {"pretrain_rec": loss, "total": loss}
+
         opt = torch.optim.Adam(self.ae_.parameters(), lr=cfg.lr)
-        for epoch in range(cfg.pretrain_epochs):
-            for idx in _batches(len(x), cfg.batch_size, gen):
-                loss = F.mse_loss(self.ae_.decoder(self.ae_.encoder(x[idx])), x[idx])
-                check_finite_losses({"pretrain_rec": loss}, epoch=epoch, limit=cfg.divergence_limit)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+        self.pretrain_history_ = train(reconstruction, opt, self._batches(len(x), cfg, gen), cfg.pretrain_epochs,
+                                       limit=cfg.divergence_limit)
 
     def _kmeans_centres(self, x: torch.Tensor, k: int, cfg: DeepClusterConfig) -> torch.Tensor:
         with torch.no_grad():
@@ -122,46 +119,19 @@ class _DeepClusterer:
         km = KMeans(k, n_init=cfg.n_init, random_state=self.seed).fit(z)
         return torch.as_tensor(km.cluster_centers_, dtype=torch.float32, device=self.device)  # (k, L)
 
-    def _log(self, epoch: int, sums: dict[str, float], n: int, cfg: DeepClusterConfig) -> None:
-        record = {k: v / max(n, 1) for k, v in sums.items()}
-        check_finite_losses({k: torch.tensor(v) for k, v in record.items()}, epoch=epoch,
-                            limit=cfg.divergence_limit)
-        self.history_.append({"epoch": epoch, **record})
+    def _train_ae_clusterer(self, x: torch.Tensor, cfg: DeepClusterConfig, gen: torch.Generator, params,
+                            cluster_loss, hooks: Hooks | None = None) -> None:
+        """DKM/DCN/IDEC: reconstruction + ``cluster_loss(z, idx, epoch)`` (a dict of terms) on the shared trainer."""
 
+        def loss_fn(idx, epoch):
+            z = self.ae_.encoder(x[idx])  # (B, L)
+            terms = {"rec": F.mse_loss(self.ae_.decoder(z), x[idx]), **cluster_loss(z, idx, epoch)}
+            terms["total"] = sum(terms.values())
+            return terms
 
-def _batches(n: int, batch_size: int, gen: torch.Generator):
-    """Shuffled index batches covering ``range(n)``; a trailing single row is dropped."""
-    for idx in torch.randperm(n, generator=gen).split(batch_size):
-        if len(idx) >= 2:
-            yield idx
-
-
-def _sq_dists(z: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
-    return ((z[:, None, :] - centres[None, :, :]) ** 2).sum(-1)  # (B, k)
-
-
-def _train_ae_clusterer(est, x: torch.Tensor, cfg: DeepClusterConfig, gen: torch.Generator, params,
-                        loss_fn, after_step=None, before_epoch=None) -> None:
-    """Shared loop for DKM/DCN/IDEC: ``loss_fn(z, x_batch, idx, epoch)`` → dict of terms with ``total``."""
-    opt = torch.optim.Adam(params, lr=cfg.lr)
-    for epoch in range(cfg.epochs):
-        if before_epoch is not None and before_epoch(epoch) is False:
-            break
-        sums, n = {}, 0
-        for idx in _batches(len(x), cfg.batch_size, gen):
-            z = est.ae_.encoder(x[idx])  # (B, L)
-            losses = {"rec": F.mse_loss(est.ae_.decoder(z), x[idx]), **loss_fn(z, idx, epoch)}
-            losses["total"] = sum(v for k, v in losses.items())
-            check_finite_losses(losses, epoch=epoch, limit=cfg.divergence_limit)
-            opt.zero_grad()
-            losses["total"].backward()
-            opt.step()
-            if after_step is not None:
-                after_step(x[idx])
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            n += 1
-        est._log(epoch, sums, n, cfg)
+        opt = torch.optim.Adam(params, lr=cfg.lr)
+        self.history_ = train(loss_fn, opt, self._batches(len(x), cfg, gen), cfg.epochs, hooks=hooks,
+                              limit=cfg.divergence_limit)
 
 
 class DKM(_DeepClusterer):
@@ -188,12 +158,12 @@ class DKM(_DeepClusterer):
         self.centres_ = nn.Parameter(self._kmeans_centres(x, k, cfg))
         ratio = (self.alpha_end / self.alpha_start) ** (1.0 / max(cfg.epochs - 1, 1))
 
-        def loss_fn(z, idx, epoch):
+        def loss_fn(z, idx, epoch):  # epochs count from 1: α = alpha_start at the first
             d2 = _sq_dists(z, self.centres_)  # (B, k)
-            weights = torch.softmax(-self.alpha_start * ratio ** epoch * d2, dim=1)  # soft assignment
+            weights = torch.softmax(-self.alpha_start * ratio ** (epoch - 1) * d2, dim=1)  # soft assignment
             return {"kmeans": self.lam * (weights * d2).sum(1).mean()}
 
-        _train_ae_clusterer(self, x, cfg, gen, [*self.ae_.parameters(), self.centres_], loss_fn)
+        self._train_ae_clusterer(x, cfg, gen, [*self.ae_.parameters(), self.centres_], loss_fn)
 
     def _assign(self, x):
         return _sq_dists(self.ae_.encoder(x), self.centres_).argmin(1)
@@ -233,27 +203,11 @@ class DCN(_DeepClusterer):
                 self.centres_ = (counts[:, None] * self.centres_ + sum_k) / (counts + n_k)[:, None]
                 counts.add_(n_k)
 
-        _train_ae_clusterer(self, x, cfg, gen, self.ae_.parameters(), loss_fn, after_step=update_centres)
+        self._train_ae_clusterer(x, cfg, gen, self.ae_.parameters(), loss_fn,
+                                 Hooks(after_step=lambda idx: update_centres(x[idx])))
 
     def _assign(self, x):
         return _sq_dists(self.ae_.encoder(x), self.centres_).argmin(1)
-
-
-def student_t(z: torch.Tensor, centres: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
-    """DEC soft assignments ``q_ij ∝ (1 + ||z_i - μ_j||²/α)^{-(α+1)/2}``, rows summing to 1.
-
-    >>> q = student_t(torch.zeros(1, 2), torch.tensor([[0.0, 0.0], [1.0, 0.0]]))
-    >>> [round(v, 4) for v in q[0].tolist()]
-    [0.6667, 0.3333]
-    """
-    q = (1.0 + _sq_dists(z, centres) / alpha) ** (-(alpha + 1.0) / 2.0)  # (B, k)
-    return q / q.sum(1, keepdim=True)
-
-
-def target_distribution(q: torch.Tensor) -> torch.Tensor:
-    """DEC's sharpened target ``p_ij ∝ q_ij² / f_j`` with cluster frequencies ``f_j = Σ_i q_ij``."""
-    p = q ** 2 / q.sum(0)
-    return p / p.sum(1, keepdim=True)
 
 
 class IDEC(_DeepClusterer):
@@ -290,8 +244,8 @@ class IDEC(_DeepClusterer):
             q = student_t(z, self.centres_)
             return {"kl": self.gamma * F.kl_div(q.log(), state["p"][idx], reduction="batchmean")}
 
-        _train_ae_clusterer(self, x, cfg, gen, [*self.ae_.parameters(), self.centres_], loss_fn,
-                            before_epoch=refresh_target)
+        self._train_ae_clusterer(x, cfg, gen, [*self.ae_.parameters(), self.centres_], loss_fn,
+                                 Hooks(before_epoch=refresh_target))
 
     def _assign(self, x):
         return student_t(self.ae_.encoder(x), self.centres_).argmax(1)
@@ -322,18 +276,8 @@ class IMSAT(_DeepClusterer):
         dist, _ = NearestNeighbors(n_neighbors=n_nb + 1).fit(x.cpu().numpy()).kneighbors(x.cpu().numpy())
         eps = torch.as_tensor(self.eps_scale * dist[:, -1], dtype=torch.float32, device=self.device)  # (n,)
         opt = torch.optim.Adam(self.net_.parameters(), lr=cfg.lr)
-        for epoch in range(cfg.epochs):
-            sums, n = {}, 0
-            for idx in _batches(len(x), cfg.batch_size, gen):
-                losses = self._losses(x[idx], eps[idx], gen)
-                check_finite_losses(losses, epoch=epoch, limit=cfg.divergence_limit)
-                opt.zero_grad()
-                losses["total"].backward()
-                opt.step()
-                for key, v in losses.items():
-                    sums[key] = sums.get(key, 0.0) + float(v.detach())
-                n += 1
-            self._log(epoch, sums, n, cfg)
+        self.history_ = train(lambda idx, epoch: self._losses(x[idx], eps[idx], gen), opt,
+                              self._batches(len(x), cfg, gen), cfg.epochs, limit=cfg.divergence_limit)
 
     def _losses(self, xb: torch.Tensor, eps: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
         logits = self.net_(xb)  # (B, k)

@@ -1,11 +1,12 @@
-"""One baseline run = one dataset, one method, one seed → metrics (for :func:`mmc_lib.experiments.run_grid`)."""
+"""Notebook 00: the data sets and the classical baselines. ``classical_run`` is the one classical run of the project
+(notebook 01 uses it for its classical rows)."""
 
 from __future__ import annotations
 
 import time
 
-from mmc_lib.baselines.classical import BASELINES
-from mmc_lib.data import load, subsample
+from mmc_lib.data import load
+from mmc_lib.methods.classical import BASELINES
 from mmc_lib.metrics import clustering_report
 
 #: Methods that need several views; on a single-view dataset they coincide with KM / Ncuts.
@@ -17,12 +18,12 @@ def methods_for(n_views: int) -> list[str]:
     return [m for m in BASELINES if n_views > 1 or m not in MULTI_VIEW_ONLY]
 
 
-def evaluate_baseline(method: str, dataset: str, seed: int, *, max_samples: int | None = None,
-                      data_dir: str | None = None) -> dict:
+def classical_run(method: str, dataset: str, seed: int, *, max_samples: int | None = None,
+                  data_dir: str | None = None) -> dict:
     """Fit ``method`` on ``dataset`` (optionally a stratified subsample) and report metrics and seconds."""
     if method not in BASELINES:
         raise ValueError(f"unknown baseline {method!r}; known: {sorted(BASELINES)}")
-    ds = subsample(load(dataset, data_dir=data_dir), max_samples, seed=0)
+    ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
     model = BASELINES[method](ds.n_clusters, seed=seed)
     start = time.perf_counter()
     labels = model.fit_predict(ds.views)

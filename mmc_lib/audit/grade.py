@@ -1,4 +1,5 @@
-"""The audit: every claim of the ledger beside our stored results, with a verdict.
+"""The grader: every claim of the ledger beside our stored results, with a verdict. The only place verdicts
+are decided (AUDIT.md, notebook 99 and each notebook's closing "claims vs ours" all call it).
 
 Verdicts for numbers (kinds ``value``, ``derived``, ``dataset``):
 
@@ -20,17 +21,15 @@ also checked against the paper's *own* numbers (``check_paper_consistency``).
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mmc_lib.claims import LOWER_IS_BETTER, Claim, Ledger, load_ledgers
+from mmc_lib.audit.ledger import LOWER_IS_BETTER, Claim, Ledger, load_ledgers
 from mmc_lib.results import load_results, results_frame
-from mmc_lib.runtime import out_root
 
 VERDICTS = ("reproduced", "below", "above", "substituted", "not run")
 ORDER_VERDICTS = ("holds", "partly", "fails", "not run")
@@ -108,18 +107,22 @@ def _available(name: str, data_dir) -> bool:
     return name in REGISTRY and available(name, data_dir=data_dir)
 
 
-def load_profile_results(profile: str, *, out_dir=None) -> tuple[pd.DataFrame, dict]:
-    """All result rows of ``profile`` (with ``notebook``, ``setting``, ``note`` columns) and provenance per notebook."""
-    frame = results_frame(profile, out_dir=out_dir)
+def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
     for col, default in (("setting", "main"), ("note", ""), ("scale", "fraction")):
         frame[col] = frame[col].fillna(default) if col in frame else default
+    return frame
+
+
+def load_profile_results(profile: str, *, out_dir=None) -> tuple[pd.DataFrame, dict]:
+    """All result rows of ``profile`` (with ``notebook``, ``setting``, ``note`` columns) and provenance per notebook."""
+    frame = _with_defaults(results_frame(profile, out_dir=out_dir))
     prov = {p["notebook"]: p.get("provenance", {}) for p in load_results(profile, out_dir=out_dir)}
     return frame, prov
 
 
 # ----------------------------------------------------------------- verdicts for numbers
 
-def _fmt(value, scale: str | None) -> str:
+def format_value(value, scale: str | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, list):
@@ -131,7 +134,7 @@ def _fmt(value, scale: str | None) -> str:
     return f"{value:.4f}" if scale == "fraction" else f"{value:.2f}"
 
 
-def _gap_text(gap: float, scale: str) -> str:
+def gap_text(gap: float, scale: str) -> str:
     return f"{gap * 100:+.1f} pts" if scale in ("percent", "fraction") else f"{gap:+.3g}"
 
 
@@ -186,12 +189,14 @@ def _value_row(claim: Claim, ledger: Ledger, results: pd.DataFrame, profile: str
     verdict, gap = _grade(claim.fraction, mean, std, claim.scale, tol)
     row.update(ours_dataset=ds, ours_mean=mean, ours_std=std, n_seeds=n, gap=gap, verdict=verdict)
     if verdict != "reproduced":
-        row["detail"] = f"{verdict} by {_gap_text(abs(gap), claim.scale)[1:]}"
+        row["detail"] = f"{verdict} by {gap_text(abs(gap), claim.scale)[1:]}"
     if dmap.substitute or str(note).startswith("substituted:"):
         stand_in = str(note).removeprefix("substituted:").strip() if str(note).startswith("substituted:") else ""
         row.update(verdict="substituted",
                    detail=f"stand-in: {stand_in or dmap.stand_in}; on it ours is "
-                          f"{'within tolerance' if verdict == 'reproduced' else verdict} ({_gap_text(gap, claim.scale)})")
+                          f"{'within tolerance' if verdict == 'reproduced' else verdict} ({gap_text(gap, claim.scale)})")
+    if claim.unverified:
+        extra = "; ".join(x for x in (extra, "the claimed number is an unverified transcription") if x)
     if extra:
         row["detail"] = "; ".join(x for x in (row["detail"], extra) if x)
     return row
@@ -405,7 +410,7 @@ def _derived_check(c: Claim, values: dict) -> dict:
             "detail": f"{c.derived['of']} {of:g} − best {best} {others[best]:g} = {recomputed:g}, printed {c.value:g}"}
 
 
-# ----------------------------------------------------------------- summaries, markdown, plot
+# ----------------------------------------------------------------- summaries
 
 def verdict_counts(table: pd.DataFrame, orderings: pd.DataFrame | None = None) -> pd.DataFrame:
     """Claims per paper and verdict (numbers) plus ordering verdicts, as one count table."""
@@ -420,117 +425,48 @@ def verdict_counts(table: pd.DataFrame, orderings: pd.DataFrame | None = None) -
     return counts
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The verdict table as readers want it: claimed and ours on the paper's scale, gap, verdict."""
-    ours = [(_fmt(m, s) + (f" ± {_fmt(sd, s)}" if s in ("percent", "fraction", "raw") and not math.isnan(sd) else "")
-             if not (isinstance(m, float) and math.isnan(m)) else "")
-            for m, sd, s in zip(table.ours_mean, table.ours_std, table.scale)]
-    gaps = ["" if (isinstance(g, float) and math.isnan(g)) else _gap_text(g, s) for g, s in zip(table.gap, table.scale)]
-    claimed = [_fmt(v, "count") if s == "count" and not isinstance(v, list) else
-               (_fmt(v, s) if isinstance(v, list) else ("" if v is None or (isinstance(v, float) and math.isnan(v))
-                                                        else f"{v:g}")) for v, s in zip(table.claimed, table.scale)]
-    return pd.DataFrame({"id": table.id, "dataset": table.dataset.fillna(""), "method": table.method.fillna(""),
-                         "metric": table.metric.fillna(""), "paper": claimed, "scale": table.scale.fillna(""),
-                         "ours (mean ± std)": ours, "on": table.ours_dataset, "gap": gaps, "verdict": table.verdict,
-                         "detail": table.detail})
+@dataclass
+class NotebookVerdicts:
+    """The ledger's claims that one notebook answers, graded on that notebook's rows (see :func:`grade_notebook`)."""
+
+    notebook: str
+    numbers: pd.DataFrame  # value / derived / dataset / qualitative claims, one row each
+    orderings: pd.DataFrame  # ordering claims, one row each
+
+    def counts(self) -> pd.DataFrame:
+        return verdict_counts(self.numbers, self.orderings)
+
+    def measured(self) -> pd.DataFrame:
+        """The numbers that got a verdict from a measurement (everything but ``not run``)."""
+        return self.numbers[self.numbers.verdict != "not run"]
+
+    def not_run(self) -> pd.DataFrame:
+        """Claims per paper and reason that could not be run here."""
+        rest = self.numbers[self.numbers.verdict == "not run"]
+        return rest.groupby(["paper", "detail"]).size().rename("claims").to_frame()
 
 
-def _md_table(df: pd.DataFrame) -> str:
-    def cell(v):
-        return str(v).replace("|", "\\|").replace("\n", " ")
-    lines = ["| " + " | ".join(cell(c) for c in df.columns) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines)
+def _notebook_ledgers(ledgers: dict[str, Ledger], notebook: str) -> dict[str, Ledger]:
+    """Each ledger cut down to the claims answered by ``notebook`` (empty ledgers dropped)."""
+    out = {}
+    for name, ledger in ledgers.items():
+        claims = [c for c in ledger.claims if (c.notebook or ledger.notebook) == notebook]
+        if claims:
+            out[name] = replace(ledger, claims=claims)
+    return out
 
 
-def audit_markdown(report: AuditReport, ledgers: dict[str, Ledger]) -> str:
-    """AUDIT.md: rule, provenance, counts per paper, orderings, the papers' own inconsistencies, every claim."""
-    counts = report.counts().reset_index()
-    prov = pd.DataFrame([{"notebook": nb, "git commit": (p.get("git_commit") or "")[:10],
-                          "dirty": p.get("git_dirty"), "device": p.get("device"), "date": p.get("date")}
-                         for nb, p in sorted(report.provenance.items())],
-                        columns=["notebook", "git commit", "dirty", "device", "date"])
-    contradicted = report.consistency[report.consistency.status == "contradicted"]
-    parts = [
-        "# Audit: the papers' claims beside our numbers",
-        "",
-        f"Generated by `notebooks/99_audit.ipynb` from `claims/*.yaml` and `results/{report.profile}/*.json` "
-        f"on {_dt.date.today().isoformat()}. Do not edit by hand; re-run the notebook.",
-        "",
-        f"**Tolerance rule.** {report.tolerance.describe()}. `substituted`: the paper's data is not here and the "
-        "method ran on a named stand-in, so the number is shown for information, not as a reproduction. "
-        "`not run`: the reason is given (data absent, not implemented, notebook not implemented yet).",
-        "",
-        "## Results used",
-        "",
-        _md_table(prov) if len(prov) else f"_No results in `results/{report.profile}/` yet: every number is `not run`._",
-        "",
-        "## Verdicts per paper",
-        "",
-        _md_table(counts),
-        "",
-        "## Orderings, checked on every dataset we ran",
-        "",
-        _md_table(report.orderings[["id", "statement", "notebook", "verdict", "checked", "detail", "paper_check"]]),
-        "",
-        "## The papers against their own numbers",
-        "",
-        (f"{len(contradicted)} of {len(report.consistency)} internal checks fail:\n\n" + _md_table(contradicted)
-         if len(contradicted) else f"All {len(report.consistency)} internal checks pass."),
-        "",
-        "## Every claim",
-    ]
-    table = display_table(report.table)
-    for paper, ledger in ledgers.items():
-        sub = table[report.table.paper == paper]
-        tally = ", ".join(f"{n} {v}" for v, n in sub.verdict.value_counts().items())
-        parts += ["", f"### {paper} — {ledger.title}", "", f"Ledger `claims/{ledger.path.name}`, seed `{ledger.seed}`, "
-                  f"notebook `{ledger.notebook or '—'}`.", "",
-                  f"<details><summary>{len(sub)} claims: {tally}</summary>", "", _md_table(sub), "", "</details>"]
-    return "\n".join(parts) + "\n"
+def grade_notebook(notebook: str, rows: list[dict], *, profile: str, data_dir=None, claims_folder=None,
+                   tolerance: Tolerance | None = None) -> NotebookVerdicts:
+    """Grade the claims ``notebook`` answers against the result rows it just measured — the same rule as AUDIT.md.
 
-
-def audit_path(profile: str, out_dir=None) -> Path:
-    """``AUDIT.md`` at the output root for the full profile, ``AUDIT_<profile>.md`` otherwise."""
-    return out_root(out_dir) / ("AUDIT.md" if profile == "full" else f"AUDIT_{profile}.md")
-
-
-def write_audit(report: AuditReport, ledgers: dict[str, Ledger], *, out_dir=None) -> Path:
-    """Write the markdown audit for ``report.profile``; returns the path (see :func:`audit_path`)."""
-    path = audit_path(report.profile, out_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(audit_markdown(report, ledgers))
-    return path
-
-
-def plot_claims_vs_ours(ax, table: pd.DataFrame, *, tolerance: Tolerance | None = None):
-    """Claimed (x) vs ours (y) for every number on a [0, 1] scale, error bars 2·std, the y = x line and the band."""
-    tol = tolerance or Tolerance()
-    # values only: derived rows are gaps (may be negative) and dataset rows are sizes
-    pts = table[table.scale.isin(["percent", "fraction"]) & table.ours_mean.notna() & (table.kind == "value")]
-    pts = pts.assign(y=pts.ours_mean)
-    lim = [0.0, 1.0] if not len(pts) else [0.0, float(max(pts.claimed_frac.max(), (pts.y + 2 * pts.ours_std.fillna(0)).max(), 0.1)) * 1.08]
-    grid = np.linspace(*lim, 50)
-    ax.plot(grid, grid, color="0.3", lw=1, label="y = x")
-    ax.fill_between(grid, grid - tol.points, grid + tol.points, color="0.85", label=f"±{tol.points * 100:g} points")
-    markers = {"reproduced": "o", "below": "v", "above": "^", "substituted": "s"}
-    colors = dict(zip(sorted(table.paper.unique()), plt_colors()))
-    for (paper, verdict), g in pts.groupby(["paper", "verdict"]):
-        ax.errorbar(g.claimed_frac, g.y, yerr=2 * g.ours_std.fillna(0), fmt=markers.get(verdict, "x"), ms=5,
-                    color=colors[paper], capsize=2, lw=0.8, label=f"{paper}: {verdict} ({len(g)})")
-    if not len(pts):
-        ax.text(0.5, 0.5, "no claim has a result yet", ha="center", va="center", transform=ax.transAxes)
-    ax.set(xlim=lim, ylim=lim, xlabel="paper's value (fraction)", ylabel="ours (mean ± 2·std)",
-           title="Claimed vs ours")
-    ax.set_aspect("equal")
-    ax.legend(loc="upper left", fontsize=8)
-    return ax
-
-
-def plt_colors() -> list:
-    import matplotlib.pyplot as plt
-
-    return plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    A notebook ends with this call instead of deciding verdicts itself.
+    """
+    ledgers = _notebook_ledgers(load_ledgers(claims_folder), notebook)
+    frame = _with_defaults(pd.DataFrame(rows).assign(notebook=notebook)) if rows else pd.DataFrame()
+    numbers = audit_claims(ledgers, frame, profile=profile, tolerance=tolerance or Tolerance(), data_dir=data_dir)
+    orderings = check_orderings(ledgers, frame, profile=profile)
+    return NotebookVerdicts(notebook, numbers, orderings)
 
 
 def run_audit(profile: str, *, out_dir=None, data_dir=None, claims_folder=None,

@@ -1,8 +1,12 @@
-"""Experiment grids that survive interruption.
+"""Experiment grids that survive interruption, and the summaries every study shares.
 
 Each run (one dict of parameters) is written to its own JSON file the moment it
 finishes; re-running a grid loads finished runs and computes only the rest.
-Runs go through joblib, so ``n_jobs`` (or a joblib backend) fans them out.
+
+Runs go through joblib, so ``n_jobs`` fans them out over local processes, and the backend is configuration:
+inside ``joblib.parallel_config(backend="dask")`` (with a ``dask.distributed`` client connected), or with
+``MMC_GRID_BACKEND=dask`` and ``MMC_DASK_SCHEDULER=tcp://host:8786`` in the environment, the same grid runs
+on a Dask cluster. Every fit runs on one thread, so results do not depend on where a run lands.
 
 >>> import tempfile
 >>> def square(x, seed):
@@ -24,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mmc_lib.runtime import out_root, progress
+from mmc_lib.results import mean_std
+from mmc_lib.runtime import env_default, out_root, progress
 
 
 def grid(**axes: Iterable) -> list[dict]:
@@ -42,8 +47,23 @@ def run_key(params: dict) -> str:
     return f"{safe}_{digest}" if safe else digest
 
 
-def default_cache_dir(notebook: str, profile: str, out_dir=None) -> Path:
+def study_cache(notebook: str, profile: str, out_dir=None) -> Path:
+    """``<out>/cache/<profile>/<notebook>``: where a study's finished runs are kept."""
     return out_root(out_dir) / "cache" / profile / notebook
+
+
+def _configured_backend(backend: str | None) -> str | None:
+    """``backend``, else ``MMC_GRID_BACKEND``; for ``dask``, connect a client (``MMC_DASK_SCHEDULER`` or a local
+    cluster) if none is connected yet. ``None`` leaves the choice to ``joblib.parallel_config``."""
+    backend = backend or env_default("MMC_GRID_BACKEND")
+    if backend == "dask":
+        from distributed import Client, get_client
+
+        try:
+            get_client()
+        except ValueError:
+            Client(env_default("MMC_DASK_SCHEDULER"))  # None: a LocalCluster on this machine
+    return backend
 
 
 def _to_builtin(value):
@@ -91,7 +111,8 @@ def run_grid(fn: Callable[..., dict], runs: list[dict], *, cache_dir: str | os.P
     bar = progress(total=len(runs), initial=len(records), desc=desc)
     if todo:
         jobs = (delayed(_run_one)(fn, runs[i], paths[i]) for i in todo)
-        for i, record in zip(todo, Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")(jobs)):
+        parallel = Parallel(n_jobs=n_jobs, backend=_configured_backend(backend), return_as="generator")
+        for i, record in zip(todo, parallel(jobs)):
             records[i] = record
             bar.update(1)
     bar.close()
@@ -118,9 +139,8 @@ def to_result_rows(summary, *, metrics: list[str], setting: str = "main", method
     return rows
 
 
-def mean_std_table(summary, *, index: str, columns: str, metric: str, percent: bool = True):
-    """A pivot of ``"mean ± std"`` strings (percent by default, like the papers)."""
-    scale = 100.0 if percent else 1.0
-    text = summary.assign(cell=[f"{m * scale:.1f} ± {s * scale:.1f}"
+def mean_std_table(summary, *, index: str, columns: str, metric: str, scale: str = "percent"):
+    """A pivot of ``"mean ± std"`` strings (:func:`mmc_lib.results.mean_std`; percent like the papers)."""
+    text = summary.assign(cell=[mean_std(m, s, scale=scale)
                                 for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])])
     return text.pivot(index=index, columns=columns, values="cell")

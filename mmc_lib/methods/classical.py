@@ -73,6 +73,15 @@ def view_silhouettes(views, n_clusters: int, *, seed: int = 0) -> list[float]:
     return [silhouette(v, labels, seed=seed) for v, labels in zip(views, partitions)]
 
 
+def choose_dominant_view(views, n_clusters: int, *, seed: int = 0) -> tuple[int, list[float]]:
+    """``(index, silhouettes)``: the view whose k-means partition has the highest silhouette — no labels.
+
+    The one rule for a "dominant" or "best single" view (DDMC's dominant modality, KM/Ncuts' view).
+    """
+    scores = view_silhouettes(views, n_clusters, seed=seed)
+    return int(np.nanargmax(scores)), scores
+
+
 class _ViewClusterer:
     """Shared scaffolding: validate, pick the input, cluster, store ``labels_``."""
 
@@ -95,8 +104,10 @@ class _ViewClusterer:
 
 class _BestView(_ViewClusterer):
     def _cluster(self, views, k):
-        self.view_silhouettes_ = view_silhouettes(views, k, seed=self.seed) if len(views) > 1 else [float("nan")]
-        self.best_view_ = int(np.nanargmax(self.view_silhouettes_)) if len(views) > 1 else 0
+        if len(views) > 1:
+            self.best_view_, self.view_silhouettes_ = choose_dominant_view(views, k, seed=self.seed)
+        else:
+            self.best_view_, self.view_silhouettes_ = 0, [float("nan")]
         return self._algorithm(views[self.best_view_], k)
 
 

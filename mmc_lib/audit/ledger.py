@@ -15,7 +15,7 @@ and the problem, so a typo in the ledger cannot silently drop a claim from the a
 
 >>> ledgers = load_ledgers()
 >>> sorted(ledgers)
-['D-MVAE', 'DDMC', 'DM2C', 'Multimodal clusters', 'TreeDiffusion']
+['D-MVAE', 'DDMC', 'DM2C', 'Multimodal clusters', 'Rasiwasia et al. 2010', 'TreeDiffusion']
 >>> sum(c.kind == "value" for c in ledgers["DM2C"].claims)
 60
 """
@@ -36,7 +36,7 @@ MARKS = ("bold", "underline")
 LOWER_IS_BETTER = frozenset({"fid"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _CLAIM_KEYS = {"id", "paper", "source", "kind", "dataset", "method", "metric", "value", "scale", "setting", "mark",
-               "restates", "derived", "ordering", "statement", "note", "approx", "notebook"}
+               "restates", "derived", "ordering", "statement", "note", "approx", "notebook", "unverified"}
 _REQUIRED = {
     "value": ("dataset", "method", "metric", "value", "scale"),
     "derived": ("dataset", "method", "metric", "value", "scale", "derived"),
@@ -78,6 +78,7 @@ class Claim:
     note: str = ""
     approx: bool = False  # the paper says "about"
     notebook: str | None = None  # overrides the file's notebook (orderings checked elsewhere)
+    unverified: bool = False  # a transcription we could not check against the source
 
     @property
     def fraction(self) -> float | None:

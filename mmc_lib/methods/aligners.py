@@ -10,7 +10,7 @@ cross-modal retrieval alike:
   Rasiwasia et al. (ACM MM 2010). Optional per-view PCA first keeps it well posed
   when a view has more features than pairs.
 * :class:`ContrastiveAligner` — two MLP heads trained with the symmetric InfoNCE loss
-  and a learnable temperature, as CLIP (Radford et al., ICML 2021, Fig. 3), on fixed
+  (:func:`mmc_lib.losses.contrastive.clip_info_nce`) and a learnable temperature, as CLIP (Radford et al., ICML 2021, Fig. 3), on fixed
   encoder features.
 
 Neither aligner sees class labels. Inputs are standardised with statistics of the
@@ -20,7 +20,7 @@ training pairs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -30,7 +30,8 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from mmc_lib.nn import check_finite_losses, minibatches, mlp
+from mmc_lib.losses.contrastive import clip_info_nce
+from mmc_lib.nn import Hooks, minibatches, mlp, seeded, train
 from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_views
 
@@ -170,34 +171,6 @@ class ContrastiveConfig:
     init_temperature: float = 0.07  # CLIP's initial tau
     max_logit_scale: float = 100.0  # CLIP clips 1/tau at 100
 
-    @classmethod
-    def preset(cls, name: str, **overrides) -> ContrastiveConfig:
-        """``"smoke"`` (a few seconds on a CPU) or ``"full"``; keyword overrides on top."""
-        presets = {"smoke": cls(epochs=15), "full": cls()}
-        if name not in presets:
-            raise ValueError(f"unknown preset {name!r}; known: {sorted(presets)}")
-        return replace(presets[name], **overrides)
-
-
-def symmetric_info_nce(z_a: torch.Tensor, z_b: torch.Tensor, logit_scale: torch.Tensor) -> dict[str, torch.Tensor]:
-    """CLIP's symmetric InfoNCE on L2-normalised embeddings; row ``i`` of each is a true pair.
-
-    InfoNCE (van den Oord et al. 2018, eq. 4) in both directions, averaged as in
-    CLIP (Radford et al. 2021, Fig. 3): ``logits = s · z_a z_bᵀ``, cross-entropy
-    towards the diagonal along rows (a→b) and columns (b→a).
-
-    Examples
-    --------
-    >>> z = torch.eye(3)
-    >>> round(float(symmetric_info_nce(z, z, torch.tensor(1.0))["total"]), 4)  # -log(e / (e + 2))
-    0.5514
-    """
-    logits = logit_scale * z_a @ z_b.T  # (B, B): similarity of every a to every b
-    target = torch.arange(z_a.shape[0], device=z_a.device)
-    a2b = F.cross_entropy(logits, target)  # each a picks its own b among the batch
-    b2a = F.cross_entropy(logits.T, target)  # each b picks its own a
-    return {"a2b": a2b, "b2a": b2a, "total": (a2b + b2a) / 2}
-
 
 class _TwoHeads(nn.Module):
     def __init__(self, d_a: int, d_b: int, cfg: ContrastiveConfig):
@@ -262,23 +235,9 @@ class ContrastiveAligner:
         train, val = self._split(x_a.shape[0], cfg.val_fraction)
         self.scalers_ = [StandardScaler().fit(x_a[train]), StandardScaler().fit(x_b[train])]
         t_a, t_b = self._tensor(0, x_a), self._tensor(1, x_b)
-        torch.manual_seed(self.seed)
-        self.model_ = _TwoHeads(x_a.shape[1], x_b.shape[1], cfg).to(self.device)
-        opt = torch.optim.Adam(self.model_.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        gen = torch.Generator().manual_seed(self.seed)
-        self.history_, best, best_state = [], math.inf, None
-        for epoch in range(cfg.epochs):
-            record = self._epoch(t_a[train], t_b[train], opt, gen, cfg, epoch)
-            if len(val):
-                record["val_total"] = self._val_loss(t_a[val], t_b[val])
-            self.history_.append(record)
-            score = record.get("val_total", record["total"])
-            if score < best:  # model selection by the lowest held-out InfoNCE loss: pairs only, no labels
-                best, self.best_epoch_ = score, epoch
-                best_state = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
-            elif len(val) and epoch - self.best_epoch_ >= cfg.patience:
-                break
-        self.model_.load_state_dict(best_state)
+        with seeded(self.seed) as gen:
+            self.model_ = _TwoHeads(x_a.shape[1], x_b.shape[1], cfg).to(self.device)
+            self.history_ = self._train(t_a[train], t_b[train], t_a[val], t_b[val], gen, cfg)
         self.model_.eval()
         self.temperature_ = float(1.0 / self.model_.logit_scale.detach().exp())
         return self
@@ -288,31 +247,43 @@ class ContrastiveAligner:
         order = np.random.default_rng(self.seed).permutation(n)
         return np.sort(order[n_val:]), np.sort(order[:n_val])
 
-    @torch.no_grad()
-    def _val_loss(self, v_a: torch.Tensor, v_b: torch.Tensor) -> float:
-        self.model_.eval()
-        z_a, z_b = self.model_(v_a, v_b)  # the whole held-out set in one batch
-        return float(symmetric_info_nce(z_a, z_b, self.model_.logit_scale.exp())["total"])
+    def _train(self, t_a, t_b, v_a, v_b, gen: torch.Generator, cfg: ContrastiveConfig) -> list[dict]:
+        """Adam on the shared trainer; keeps the state of the epoch with the lowest held-out InfoNCE (pairs only,
+        no labels) and stops after ``patience`` epochs without improvement."""
+        model, best = self.model_, {"score": math.inf, "state": None}
 
-    def _epoch(self, t_a, t_b, opt, gen, cfg: ContrastiveConfig, epoch: int) -> dict:
-        self.model_.train()
-        sums: dict[str, float] = {}
-        n_batches = 0
-        for idx in minibatches(t_a.shape[0], cfg.batch_size, generator=gen, device=self.device, drop_last=True):
-            z_a, z_b = self.model_(t_a[idx], t_b[idx])
-            losses = symmetric_info_nce(z_a, z_b, self.model_.logit_scale.exp())
-            check_finite_losses(losses, epoch=epoch)
-            opt.zero_grad()
-            losses["total"].backward()
-            opt.step()
-            with torch.no_grad():  # CLIP clips the scale so tau stays >= 1/100
-                self.model_.logit_scale.clamp_(0.0, math.log(cfg.max_logit_scale))
-            for name, value in losses.items():
-                sums[name] = sums.get(name, 0.0) + float(value.detach())
-            n_batches += 1
-        record = {"epoch": epoch, **{k: v / n_batches for k, v in sums.items()}}
-        record["temperature"] = float(1.0 / self.model_.logit_scale.detach().exp())
-        return record
+        def loss_fn(idx, epoch):
+            z_a, z_b = model(t_a[idx], t_b[idx])
+            return clip_info_nce(z_a, z_b, model.logit_scale.exp())
+
+        def clamp_scale(batch):  # CLIP clips the scale so tau stays >= 1/100
+            with torch.no_grad():
+                model.logit_scale.clamp_(0.0, math.log(cfg.max_logit_scale))
+
+        def on_epoch(epoch, record):
+            if epoch == 0:
+                return
+            record["temperature"] = float(1.0 / model.logit_scale.detach().exp())
+            if len(v_a):
+                z_a, z_b = model(v_a, v_b)  # the whole held-out set in one batch
+                record["val_total"] = float(clip_info_nce(z_a, z_b, model.logit_scale.exp())["total"])
+            score = record.get("val_total", record["total"])
+            if score < best["score"]:
+                best["score"], self.best_epoch_ = score, epoch
+                best["state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+        def patience_left(epoch):  # before epoch `epoch`: did the last one improve, or is patience left?
+            last = epoch - 1
+            return self.best_epoch_ == last or not (len(v_a) and last - self.best_epoch_ >= cfg.patience)
+
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        batches = lambda: minibatches(len(t_a), cfg.batch_size, generator=gen, device=self.device,  # noqa: E731
+                                      drop_last=True)
+        history = train(loss_fn, opt, batches, cfg.epochs, module=model,
+                        hooks=Hooks(before_epoch=lambda e: e == 1 or patience_left(e), after_step=clamp_scale,
+                                    on_epoch=on_epoch))
+        model.load_state_dict(best["state"])
+        return history
 
     def _tensor(self, view: int, x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(self.scalers_[view].transform(x), dtype=torch.float32, device=self.device)

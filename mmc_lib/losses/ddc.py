@@ -1,8 +1,8 @@
-"""Deep divergence-based clustering head and loss (Kampffmeyer, Løkse, Bianchi, Livi, Salberg & Jenssen,
+"""Deep divergence-based clustering loss (Kampffmeyer, Løkse, Bianchi, Livi, Salberg & Jenssen,
 "Deep divergence-based approach to clustering", Neural Networks 113, 2019), as used by SiMVC/CoMVC
 (Trosten et al., CVPR 2021) and DDMC.
 
-Head: ``Linear → ReLU → BatchNorm1d`` (100 hidden units) then ``Linear → softmax`` over K.
+The head that produces ``h`` and ``A`` is :class:`mmc_lib.nn.blocks.DDCHead`.
 Loss (on a mini-batch, hidden ``h`` (B, 100), assignments ``A`` (B, K)):
 
 * kernel ``K_ij = exp(-||h_i - h_j||² / (2σ²))`` with ``σ² = 0.15 · median_ij ||h_i - h_j||²``
@@ -16,29 +16,9 @@ Loss (on a mini-batch, hidden ``h`` (B, 100), assignments ``A`` (B, K)):
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 EPS = 1e-9
 TERMS = ("ddc1", "ddc2", "ddc3")
-
-
-class DDCHead(nn.Module):
-    """The DDC clustering module; ``forward(x)`` returns ``(hidden (B, H), assignments (B, K))``.
-
-    >>> import torch
-    >>> h, a = DDCHead(8, 3)(torch.randn(5, 8))
-    >>> tuple(h.shape), tuple(a.shape), bool(torch.allclose(a.sum(1), torch.ones(5)))
-    ((5, 100), (5, 3), True)
-    """
-
-    def __init__(self, d_in: int, n_clusters: int, *, hidden: int = 100):
-        super().__init__()
-        self.hidden = nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.BatchNorm1d(hidden))
-        self.output = nn.Sequential(nn.Linear(hidden, n_clusters), nn.Softmax(dim=1))
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.hidden(x)  # (B, H)
-        return h, self.output(h)  # (B, H), (B, K)
 
 
 def triu_sum(x: torch.Tensor) -> torch.Tensor:

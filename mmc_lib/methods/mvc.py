@@ -1,6 +1,14 @@
-"""Parts shared by the deep multi-view clusterers of notebook 01 (DDMC, SiMVC, CoMVC).
+"""SiMVC and CoMVC (Trosten, Løkse, Jenssen & Kampffmeyer, "Reconsidering representation alignment for
+multi-view clustering", CVPR 2021), and the parts they share with DDMC.
 
-* :class:`MVCConfig` — encoder sizes, the DDC head and the schedule, with ``smoke``/``full`` presets;
+* SiMVC: per-view encoders → weighted mean ``Σ_v softmax(w)_v z^v`` (learned weights) → DDC head; ``L_DDC``.
+* CoMVC: SiMVC + a contrastive alignment of every pair of views (NT-Xent, τ = 0.1), weighted by the
+  smallest fusion weight (the paper's adaptive weight, eq. 9) and with negatives predicted to share the
+  anchor's cluster dropped (its negative sampling, simplified: all other-cluster rows are negatives).
+
+Shared with DDMC:
+
+* :class:`MVCConfig` — encoder sizes, the DDC head and the schedule;
 * :class:`ViewEncoder` — one MLP per modality, deterministic or variational (mean and log-variance);
 * :class:`DeepMVCEstimator` — validation, seeding, several restarts per seed, selection by the lowest
   final training objective (never by labels), ``labels_`` / ``history_`` / ``embedding_``.
@@ -9,15 +17,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import combinations
 
 import numpy as np
 import torch
 from torch import nn
 
+from mmc_lib.losses.contrastive import nt_xent
+from mmc_lib.losses.ddc import ddc_loss
 from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import mlp, to_device_views
-from mmc_lib.nn.trainer import TrainerConfig, train
-from mmc_lib.runtime import get_profile, one_thread, resolve_device
+from mmc_lib.nn import DDCHead, TrainerConfig, mlp, seeded, to_device_views, train_module
+from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_n_clusters, check_views
 
 
@@ -34,12 +44,6 @@ class MVCConfig:
     batch_size: int = 256  # mini-batch rows
     lr: float = 1e-3  # Adam learning rate
     n_restarts: int = 3  # restarts per seed; the lowest final objective wins
-
-    @classmethod
-    def preset(cls, profile: str, **overrides) -> MVCConfig:
-        """``full``: the defaults (100 epochs, 3 restarts); ``smoke``: 8 epochs, 1 restart."""
-        base = cls() if get_profile(profile).name == "full" else cls(epochs=8, n_restarts=1)
-        return replace(base, **overrides)
 
     def trainer(self) -> TrainerConfig:
         return TrainerConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr)
@@ -118,9 +122,10 @@ class DeepMVCEstimator:
         """Subclass hook for parameter checks that need the data (e.g. the dominant index)."""
 
     def _fit_once(self, tensors, k: int, config: MVCConfig, restart: int, y) -> dict:
-        run_seed = 1000 * int(self.seed) + restart
-        torch.manual_seed(run_seed)
-        generator = torch.Generator().manual_seed(run_seed)
+        with seeded(1000 * int(self.seed) + restart) as generator:
+            return self._train_once(tensors, k, config, generator, y)
+
+    def _train_once(self, tensors, k: int, config: MVCConfig, generator: torch.Generator, y) -> dict:
         model = self._build([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
         self.model_ = model
         snapshots: dict[int, np.ndarray] = {}
@@ -135,7 +140,7 @@ class DeepMVCEstimator:
                 pred = assign.argmax(axis=1)
                 record["acc"], record["nmi"] = accuracy(y, pred), nmi(y, pred)
 
-        history = train(model, tensors, config.trainer(), generator=generator, on_epoch=on_epoch)
+        history = train_module(model, tensors, config.trainer(), generator=generator, on_epoch=on_epoch)
         return {"model": model, "history": history, "snapshots": snapshots, "objective": history[-1]["objective"]}
 
     @torch.no_grad()
@@ -146,3 +151,66 @@ class DeepMVCEstimator:
 
     def _build(self, dims: list[int], k: int, config: MVCConfig) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------------- SiMVC, CoMVC
+class SiMVCNet(nn.Module):
+    """Encoders, weighted-mean fusion, DDC head; ``contrastive=True`` makes it CoMVC (inputs validated)."""
+
+    def __init__(self, dims: list[int], k: int, config: MVCConfig, *, contrastive: bool = False):
+        super().__init__()
+        self.contrastive, self.temperature, self.rel_sigma = contrastive, config.temperature, config.rel_sigma
+        self.encoders = nn.ModuleList(ViewEncoder(d, config) for d in dims)
+        self.fusion_weights = nn.Parameter(torch.zeros(len(dims)))
+        self.head = DDCHead(config.latent_dim, k, hidden=config.ddc_hidden)
+
+    def _fuse(self, z: list[torch.Tensor]) -> torch.Tensor:
+        w = torch.softmax(self.fusion_weights, dim=0)
+        return (w[:, None, None] * torch.stack(z)).sum(dim=0)  # (B, latent)
+
+    def represent(self, views: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        fused = self._fuse([enc(x)[0] for enc, x in zip(self.encoders, views)])
+        return fused, self.head(fused)[1]
+
+    def losses(self, views: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        z = [enc(x)[0] for enc, x in zip(self.encoders, views)]
+        hidden, q = self.head(self._fuse(z))
+        terms = ddc_loss(hidden, q, rel_sigma=self.rel_sigma)
+        total = terms["ddc1"] + terms["ddc2"] + terms["ddc3"]
+        if self.contrastive:
+            pred = q.argmax(dim=1)
+            same = pred[:, None] == pred[None, :]  # (B, B) predicted same cluster: not a negative
+            pairs = list(combinations(range(len(z)), 2))
+            contrast = sum(nt_xent(z[u], z[v], temperature=self.temperature, same_cluster=same) for u, v in pairs)
+            terms["contrast"] = contrast / len(pairs)
+            total = total + torch.softmax(self.fusion_weights, dim=0).min() * terms["contrast"]  # eq. 9 weight
+        terms["objective"] = total
+        terms["total"] = total
+        return terms
+
+
+class SiMVC(DeepMVCEstimator):
+    """Simple multi-view clustering: weighted-mean fusion + DDC.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 40)
+    >>> views = [np.c_[y, 1 - y] + rng.normal(0, .2, (80, 2)) for _ in range(2)]
+    >>> cfg = MVCConfig(hidden=(16,), latent_dim=4, epochs=3, batch_size=40, n_restarts=1)
+    >>> SiMVC(2, config=cfg).fit_predict(views).shape
+    (80,)
+    """
+
+    contrastive = False
+
+    def _build(self, dims, k, config):
+        return SiMVCNet(dims, k, config, contrastive=self.contrastive)
+
+
+class CoMVC(SiMVC):
+    """SiMVC with contrastive alignment (NT-Xent at τ = 0.1, CoMVC's default)."""
+
+    contrastive = True
+
+    def _build(self, dims, k, config):
+        return SiMVCNet(dims, k, replace(config, temperature=0.1), contrastive=True)

@@ -1,0 +1,14 @@
+"""The audit, in three parts: the ledger of the papers' claims (:mod:`~mmc_lib.audit.ledger`), the grader that
+decides every verdict (:mod:`~mmc_lib.audit.grade`) and the report a reader sees — AUDIT.md, tables, the plot
+(:mod:`~mmc_lib.audit.report`)."""
+
+from mmc_lib.audit.grade import (AuditReport, NotebookVerdicts, Tolerance, audit_claims, check_orderings,
+                                 check_paper_consistency, grade_notebook, load_profile_results, run_audit,
+                                 verdict_counts)
+from mmc_lib.audit.ledger import claims_dir, claims_frame, load_ledger, load_ledgers
+from mmc_lib.audit.report import audit_markdown, audit_path, display_table, plot_claims_vs_ours, write_audit
+
+__all__ = ["AuditReport", "NotebookVerdicts", "Tolerance", "audit_claims", "check_orderings",
+           "check_paper_consistency", "grade_notebook", "load_profile_results", "run_audit", "verdict_counts",
+           "claims_dir", "claims_frame", "load_ledger", "load_ledgers", "audit_markdown", "audit_path",
+           "display_table", "plot_claims_vs_ours", "write_audit"]

@@ -1,0 +1,176 @@
+"""What each study runs in each profile: the ONE place for smoke/full budgets.
+
+``smoke`` runs every notebook on CPU in minutes (CI); ``full`` is the paper protocol at the scale a 2-core
+CPU allows (each budget says where it is cut). A study reads its budget with :func:`budget`; seeds always
+start at the notebook's ``seed`` parameter, and the number of seeds is the budget's.
+
+>>> budget("01_ddmc", "full").seeds(seed=0)
+(0, 1, 2)
+>>> budget("02_dm2c", "smoke").dm2c.epochs
+11
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mmc_lib.methods.aligners import ContrastiveConfig
+from mmc_lib.methods.deep_baselines import DeepClusterConfig
+from mmc_lib.methods.dm2c_parts import DM2CConfig
+from mmc_lib.methods.mvc import MVCConfig
+from mmc_lib.runtime import check_profile
+
+#: the paper's own data sets of DDMC (absent here) and the real multi-view sets we have
+DDMC_PAPER_DATASETS = ("caltech-3v", "caltech-4v", "esp-game", "flickr", "iapr")
+DDMC_OUR_DATASETS = ("mnist-usps", "cub", "wikipedia", "prokaryotic", "synthetic3d")
+
+
+def _seeds(seed: int, n: int) -> tuple[int, ...]:
+    return tuple(seed + i for i in range(n))
+
+
+@dataclass(frozen=True)
+class BaselinesBudget:
+    """Notebook 00: classical baselines on every present data set."""
+
+    profile: str
+    n_seeds: int
+    max_samples: int | None  # stratified cap per data set (None: all rows)
+    tsne_max_points: int
+
+    def seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_seeds)
+
+
+@dataclass(frozen=True)
+class DDMCBudget:
+    """Notebook 01: DDMC beside SiMVC/CoMVC and the classical rows."""
+
+    profile: str
+    n_seeds: int = 3  # main table, ablation and fusion (CPU budget; the paper does not say)
+    epochs: int = 100  # Adam epochs per training run
+    n_restarts: int = 2  # restarts per seed, lowest final objective wins
+    max_samples: dict = field(default_factory=lambda: {"mnist-usps": 2000, "wikipedia": 2000})  # stratified caps
+    alpha: float = 0.1  # DDMC defaults, fixed a priori (not tuned on labels)
+    beta: float = 0.1
+    ablation_datasets: tuple[str, ...] = ("cub", "prokaryotic")
+    ablation_restarts: int = 1  # ablation and fusion runs (their "all"/"enhancement" rows use the same)
+    grid_values: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)  # α and β, log scale
+    grid_datasets: tuple[str, ...] = ("cub",)
+    n_grid_seeds: int = 1
+    curve_datasets: tuple[str, ...] = ("cub", "synthetic3d")  # convergence and t-SNE over epochs
+    snapshot_epochs: tuple[int, ...] = (0, 25, 50, 75, 100)
+    n_dominant_seeds: int = 1  # DDMC with every view as dominant (1 restart)
+    dominant_datasets: tuple[str, ...] = ("cub", "prokaryotic")
+    tsne_max_points: int = 1000
+
+    def seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_seeds)
+
+    def grid_seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_grid_seeds)
+
+    def dominant_seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_dominant_seeds)
+
+    def cap(self, dataset: str) -> int | None:
+        return self.max_samples.get(dataset)
+
+    def config(self, n_restarts: int | None = None) -> MVCConfig:
+        """The networks and schedule of every DDMC/SiMVC/CoMVC run of this budget."""
+        return MVCConfig(epochs=self.epochs, n_restarts=n_restarts or self.n_restarts)
+
+
+@dataclass(frozen=True)
+class DM2CBudget:
+    """Notebook 02: DM2C and the deep single-input baselines on mixed-modal splits."""
+
+    profile: str
+    dm2c: DM2CConfig  # DM2C networks and schedule
+    deep: DeepClusterConfig  # DKM/DCN/IDEC/IMSAT networks and schedule
+    n_seeds: int
+    max_samples: dict = field(default_factory=dict)  # per-dataset cap on (training) rows
+    default_max_samples: int | None = None  # cap for data sets not in ``max_samples``
+    kmeans_n_init: int = 10  # k-means baseline restarts
+    n_ablation_seeds: int = 3
+    fractions: tuple[float, ...] = (0.1, 0.3, 0.5)  # share of samples that keep modality A
+    n_fraction_seeds: int = 2
+    monitor_every: int = 5  # convergence run: k-means ACC/NMI every this many epochs
+    tsne_max_points: int = 2000
+
+    def seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_seeds)
+
+    def ablation_seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return self.seeds(seed)[: self.n_ablation_seeds]
+
+    def fraction_seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return self.seeds(seed)[: self.n_fraction_seeds]
+
+    def cap(self, dataset: str) -> int | None:
+        return self.max_samples.get(dataset, self.default_max_samples)
+
+
+@dataclass(frozen=True)
+class JointBudget:
+    """Notebook 03: joint embedding spaces (CCA, contrastive), clustering in them, Wikipedia retrieval."""
+
+    profile: str
+    n_seeds: int
+    max_samples: int | None  # stratified cap per clustering data set (None: all rows)
+    contrastive: ContrastiveConfig = field(default_factory=ContrastiveConfig)
+    cca_components: int = 10  # canonical pairs (Wikipedia's LDA text view has only 10 features)
+    cca_pca: int | None = 64  # per-view PCA before CCA (CUB has 1024-d images but 600 pairs)
+    joint: str = "mean"  # how a pair's two projections become one vector
+    dbscan_min_samples: int = 10  # DBSCAN density threshold; eps from the knee
+    dbscan_noise: str = "cluster"  # DBSCAN noise scored as one extra cluster
+    kmeans_n_init: int = 10  # k-means restarts (lowest inertia wins, no labels)
+    tsne_max_points: int = 2000
+
+    def seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_seeds)
+
+
+def _baselines(profile: str) -> BaselinesBudget:
+    if profile == "full":
+        return BaselinesBudget(profile, n_seeds=5, max_samples=None, tsne_max_points=2000)
+    return BaselinesBudget(profile, n_seeds=2, max_samples=400, tsne_max_points=300)
+
+
+def _ddmc(profile: str) -> DDMCBudget:
+    if profile == "full":
+        return DDMCBudget(profile)
+    every = DDMC_OUR_DATASETS + DDMC_PAPER_DATASETS
+    return DDMCBudget(profile, n_seeds=2, epochs=8, n_restarts=1, max_samples={n: 400 for n in every},
+                      ablation_datasets=("cub", "synthetic3d"), grid_values=(0.01, 0.1, 1.0),
+                      grid_datasets=("synthetic3d",), dominant_datasets=("cub", "synthetic3d"),
+                      curve_datasets=("synthetic3d",), snapshot_epochs=(0, 2, 4, 6, 8), tsne_max_points=300)
+
+
+def _dm2c(profile: str) -> DM2CBudget:
+    if profile == "full":  # the official schedule; MNIST-USPS (not a paper set) capped for the CPU budget
+        return DM2CBudget(profile, dm2c=DM2CConfig(), deep=DeepClusterConfig(), n_seeds=5,
+                          max_samples={"mnist-usps": 1000})
+    # smoke: the same networks, 5 % of the epochs
+    return DM2CBudget(profile, dm2c=DM2CConfig(pretrain_epochs=10, epochs=11, kmeans_n_init=3),
+                      deep=DeepClusterConfig(pretrain_epochs=5, epochs=5, n_init=3), n_seeds=2,
+                      default_max_samples=400, kmeans_n_init=3, fractions=(0.2, 0.5), n_fraction_seeds=1,
+                      monitor_every=1, tsne_max_points=300)
+
+
+def _joint(profile: str) -> JointBudget:
+    if profile == "full":
+        return JointBudget(profile, n_seeds=5, max_samples=None)
+    return JointBudget(profile, n_seeds=2, max_samples=400, contrastive=ContrastiveConfig(epochs=15),
+                       tsne_max_points=300)
+
+
+_STUDIES = {"00_data_and_baselines": _baselines, "01_ddmc": _ddmc, "02_dm2c": _dm2c, "03_joint_embedding": _joint}
+
+
+def budget(study: str, profile: str):
+    """The budget of ``study`` (a notebook stem, e.g. ``"01_ddmc"``) under ``profile``."""
+    check_profile(profile)
+    if study not in _STUDIES:
+        raise ValueError(f"unknown study {study!r}; known: {sorted(_STUDIES)}")
+    return _STUDIES[study](profile)
