@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from mmc_lib.baselines import BASELINES
+from mmc_lib.methods.classical import BASELINES
 from mmc_lib.data import load
 
 

@@ -18,13 +18,13 @@ import torch
 from mmc_lib.data import load
 from mmc_lib.metrics import accuracy
 from mmc_lib.methods import DDMC, MVCConfig
-from mmc_lib.methods.ddmc_experiments import dominant_choice
+from mmc_lib.methods.classical import choose_dominant_view
 from mmc_lib.runtime import resolve_device
 
 
 def time_one(dataset: str, epochs: int, device: str, batch_size: int) -> dict:
     ds = load(dataset)
-    dominant, _ = dominant_choice(dataset, None)  # silhouette choice, timed separately from training
+    dominant, _ = choose_dominant_view(ds.views, ds.n_clusters, seed=0)  # silhouette choice, timed apart from training
     model = DDMC(ds.n_clusters, alpha=0.1, beta=0.1, dominant=dominant, device=device,
                  config=MVCConfig(epochs=epochs, n_restarts=1, batch_size=batch_size))
     if device.startswith("cuda"):

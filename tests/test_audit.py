@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from mmc_lib.audit import (Tolerance, audit_claims, audit_path, check_orderings, check_paper_consistency,  # noqa: E402
                            plot_claims_vs_ours, run_audit, verdict_counts, write_audit)
-from mmc_lib.claims import claims_dir, load_ledgers  # noqa: E402
+from mmc_lib.audit.ledger import claims_dir, load_ledgers  # noqa: E402
 
 
 def _write_results(out: Path, notebook: str, rows: list[dict], profile: str = "full") -> None:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mmc_lib.baselines import BASELINES, CoregMVSC, KM, Ncuts, evaluate_baseline, methods_for, view_silhouettes
-from mmc_lib.baselines.classical import gaussian_affinity
+from mmc_lib.methods.classical import BASELINES, KM, CoregMVSC, Ncuts, gaussian_affinity, view_silhouettes
+from mmc_lib.studies.data_and_baselines import classical_run, methods_for
 from mmc_lib.metrics import accuracy
 
 
@@ -78,8 +78,8 @@ def test_bad_n_clusters_rejected():
 
 
 def test_evaluate_baseline_on_real_data(shared_data_dir):
-    report = evaluate_baseline("AmKM", "synthetic3d", 0, data_dir=str(shared_data_dir))
+    report = classical_run("AmKM", "synthetic3d", 0, data_dir=str(shared_data_dir))
     assert report["acc"] > 0.9 and report["n_samples"] == 600  # three well separated synthetic clusters
     assert methods_for(1) == ["KM", "Ncuts"]
     with pytest.raises(ValueError, match="unknown baseline"):
-        evaluate_baseline("KMeans++", "synthetic3d", 0)
+        classical_run("KMeans++", "synthetic3d", 0)

@@ -74,8 +74,8 @@ def test_registry_checksums_match_the_manifest(shared_data_dir):
 
 def test_data_dir_comes_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MMC_DATA_DIR", str(tmp_path))
-    assert data.data_dir() == tmp_path.resolve()
-    assert data.data_dir("/elsewhere") == data.data_dir("/elsewhere").resolve()
+    assert data.resolve_data_dir() == tmp_path.resolve()
+    assert data.resolve_data_dir("/elsewhere") == data.resolve_data_dir("/elsewhere").resolve()
 
 
 def test_minmax_scaling_handles_constant_features():
@@ -112,3 +112,22 @@ def test_wikipedia_test_rows_are_inside_wikipedia(shared_data_dir):
     test = data.load("wikipedia-test", data_dir=shared_data_dir, scale=False)
     rows = {hashlib.sha1(r.tobytes()).hexdigest() for r in np.c_[full.views[0], full.views[1]]}
     assert all(hashlib.sha1(r.tobytes()).hexdigest() in rows for r in np.c_[test.views[0], test.views[1]])
+
+
+def test_load_with_max_samples_is_a_cached_stratified_subset(shared_data_dir):
+    full = data.load("synthetic3d", data_dir=shared_data_dir)
+    part = data.load("synthetic3d", data_dir=shared_data_dir, max_samples=90)
+    assert part.n_samples == 90 and np.bincount(part.labels).tolist() == [30, 30, 30]  # 3 balanced classes
+    assert data.load("synthetic3d", data_dir=shared_data_dir, max_samples=90) is part  # cached, not re-read
+    assert part.n_clusters == full.n_clusters
+
+
+def test_one_wikipedia_split(shared_data_dir):
+    if not data.available("wikipedia-test", data_dir=shared_data_dir):
+        pytest.skip("Wikipedia files absent")
+    train, test = data.wikipedia_split(shared_data_dir)
+    raw_train, raw_test = data.wikipedia_split(shared_data_dir, scale=False)
+    assert (train.n_samples, test.n_samples) == (2173, 693) == (raw_train.n_samples, raw_test.n_samples)
+    np.testing.assert_array_equal(test.labels, data.load("wikipedia-test", data_dir=shared_data_dir).labels)
+    assert float(np.concatenate([train.views[0], test.views[0]]).max()) == 1.0  # scaled with the full set's ranges
+    assert not np.allclose(raw_test.views[0], test.views[0])  # raw features, not rescaled

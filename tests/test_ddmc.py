@@ -23,7 +23,7 @@ def blobs(n_per=40, k=3, noise=0.15, seed=0, noisy_view=False):
 
 
 def test_clusters_separable_data_at_least_as_well_as_kmeans():
-    from mmc_lib.baselines import KM
+    from mmc_lib.methods.classical import KM
 
     views, y = blobs(noise=0.6)
     km = accuracy(y, KM(3).fit_predict(views))

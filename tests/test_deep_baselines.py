@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmc_lib.baselines.deep import DCN, DKM, IDEC, IMSAT, DeepClusterConfig, student_t, target_distribution
+from mmc_lib.losses.dec import student_t, target_distribution
+from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT, DeepClusterConfig
 from mmc_lib.metrics import accuracy
 
 CFG = DeepClusterConfig(hidden=(32,), latent_dim=4, pretrain_epochs=30, epochs=10, batch_size=32, n_init=5)

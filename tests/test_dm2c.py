@@ -113,7 +113,7 @@ def test_recovers_the_classes_within_each_modality():
     assert labels.shape == (len(x_a) + len(x_b),)
     assert accuracy(ya, labels[:len(x_a)]) > 0.9
     assert accuracy(yb, labels[len(x_a):]) > 0.9
-    assert [h["epoch"] for h in model.history_] == list(range(cfg.epochs))
+    assert [h["epoch"] for h in model.history_] == list(range(1, cfg.epochs + 1))  # epochs count from 1
     # predict on the training rows reproduces the fitted labels
     np.testing.assert_array_equal(model.predict(x_a, x_b), labels)
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmc_lib import experiments, results
+from mmc_lib import results
+from mmc_lib.studies import grid as experiments
 
 CALLS = []
 

@@ -11,9 +11,15 @@ from conftest import REPO
 
 
 def test_profiles_and_unknown_profile():
-    assert runtime.get_profile("smoke").n_seeds < runtime.get_profile("full").n_seeds
+    from mmc_lib.studies.budgets import budget
+
+    for study in ("00_data_and_baselines", "01_ddmc", "02_dm2c", "03_joint_embedding"):
+        assert len(budget(study, "smoke").seeds()) < len(budget(study, "full").seeds())
+        assert budget(study, "full").seeds(seed=7)[0] == 7  # seeds start at the notebook's seed
     with pytest.raises(ValueError, match="unknown profile 'fast'"):
-        runtime.get_profile("fast")
+        runtime.check_profile("fast")
+    with pytest.raises(ValueError, match="unknown study"):
+        budget("42_nothing", "smoke")
 
 
 def test_device_resolution():
@@ -76,9 +82,9 @@ def test_single_threaded_sets_one_thread_and_restores():
 
 
 @pytest.mark.parametrize("estimator", ["mmc_lib.methods.dm2c:DM2C", "mmc_lib.methods.ddmc:DDMC",
-                                       "mmc_lib.methods.mvc_baselines:SiMVC", "mmc_lib.baselines.deep:IDEC",
-                                       "mmc_lib.methods.joint_embedding:ContrastiveAligner",
-                                       "mmc_lib.methods.joint_embedding:CCAAligner"])
+                                       "mmc_lib.methods.mvc:SiMVC", "mmc_lib.methods.deep_baselines:IDEC",
+                                       "mmc_lib.methods.aligners:ContrastiveAligner",
+                                       "mmc_lib.methods.aligners:CCAAligner"])
 def test_training_estimators_fit_on_one_thread(estimator):
     """A fixed seed must give the same numbers whatever the machine's core count."""
     import importlib

@@ -20,8 +20,8 @@ def minibatches(n: int, batch_size: int, *, generator: torch.Generator, device: 
 
     A last batch of a single row is dropped when ``drop_last`` (BatchNorm cannot train on it).
 
-    >>> [b.tolist() for b in minibatches(5, 2, generator=torch.Generator().manual_seed(0), drop_last=True)]
-    [[4, 1], [2, 0]]
+    >>> [len(b) for b in minibatches(5, 2, generator=torch.Generator().manual_seed(0), drop_last=True)]
+    [2, 2]
     """
     order = torch.randperm(n, generator=generator).to(device)
     for start in range(0, n, batch_size):
@@ -37,8 +37,8 @@ def mixed_batches(n_a: int, n_b: int, batch_size: int, *, generator: torch.Gener
     split each batch by modality into ``(rows of A, rows of B)``. A batch with fewer than ``min_rows`` rows
     of either modality is skipped (BatchNorm cannot train on one row).
 
-    >>> [(a.tolist(), b.tolist()) for a, b in mixed_batches(3, 3, 6, generator=torch.Generator().manual_seed(0))]
-    [([2, 0, 1], [0, 2, 1])]
+    >>> [(sorted(a.tolist()), sorted(b.tolist())) for a, b in mixed_batches(3, 3, 6, generator=torch.Generator())]
+    [([0, 1, 2], [0, 1, 2])]
     """
     for idx in minibatches(n_a + n_b, batch_size, generator=generator):
         ia, ib = idx[idx < n_a], idx[idx >= n_a] - n_a
