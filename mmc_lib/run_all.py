@@ -5,6 +5,10 @@ notebooks write them (``figures/``, ``results/<profile>/``). A failing notebook 
 reported and the run continues; the exit code is non-zero if any failed. In the full
 profile the outputs of every notebook that succeeded are published back into
 ``notebooks/`` (see ``mmc_lib.publish``) once all have run.
+
+Grids of runs fan out over local processes by default. To run them on a Dask cluster instead, install the
+``dask`` extra and pass ``--grid-backend dask --dask-scheduler tcp://host:8786`` (no address: a local cluster);
+the notebooks see it as ``MMC_GRID_BACKEND`` / ``MMC_DASK_SCHEDULER`` (:mod:`mmc_lib.studies.grid`).
 """
 
 from __future__ import annotations
@@ -64,12 +68,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=os.environ.get("MMC_DATA_DIR") or None)
     parser.add_argument("--out-dir", default=None, help="root for figures/, results/, cache/ (default: repo)")
     parser.add_argument("--cell-timeout", type=int, default=7200)
+    parser.add_argument("--grid-backend", default=None,
+                        help="joblib backend for the run grids, e.g. dask (default: local processes)")
+    parser.add_argument("--dask-scheduler", default=None, help="with --grid-backend dask: the scheduler's address")
     parser.add_argument("--no-publish", action="store_true",
                         help="full profile: leave notebooks/ untouched (outputs stay in build/full/)")
     args = parser.parse_args(argv)
 
     root = project_root()
     os.environ.setdefault("MMC_NONINTERACTIVE", "1")  # quiet progress bars in the executed copies
+    for var, value in (("MMC_GRID_BACKEND", args.grid_backend), ("MMC_DASK_SCHEDULER", args.dask_scheduler)):
+        if value:
+            os.environ[var] = value  # the notebook kernels inherit the environment
     out_dir = str(Path(args.out_dir).resolve()) if args.out_dir else str(root)
     params = {"profile": args.profile, "seed": args.seed, "device": args.device,
               "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None, "out_dir": out_dir}

@@ -1,0 +1,104 @@
+"""The project's layout rules, checked on the source: imports go downwards only, and no notebook types a paper's number.
+
+Layers (lowest first): runtime/validation/metrics/results → data, nn, losses → methods → audit → studies → notebooks.
+"""
+
+import ast
+import json
+import math
+
+import pytest
+
+from conftest import REPO
+from mmc_lib.audit.ledger import load_ledgers
+
+PACKAGE = REPO / "mmc_lib"
+#: package -> the mmc_lib packages it must never import
+FORBIDDEN = {
+    "data": ("methods", "studies", "audit", "nn", "losses"),
+    "nn": ("methods", "studies", "audit", "data"),
+    "losses": ("methods", "studies", "audit", "data"),
+    "methods": ("studies", "audit"),
+    "audit": ("studies", "methods", "nn", "losses"),
+}
+
+
+def _imports(path) -> list[str]:
+    """Every module a file imports, anywhere in it (function-level imports included)."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+def _violations(package: str) -> list[str]:
+    bad = []
+    for path in sorted((PACKAGE / package).rglob("*.py")):
+        for name in _imports(path):
+            for other in FORBIDDEN[package]:
+                if name == f"mmc_lib.{other}" or name.startswith(f"mmc_lib.{other}."):
+                    bad.append(f"{path.relative_to(REPO)} imports {name}")
+    return bad
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_imports_go_downwards_only(package):
+    assert (PACKAGE / package).is_dir()
+    assert _violations(package) == []
+
+
+def test_the_import_check_can_fail(tmp_path, monkeypatch):
+    fake = tmp_path / "mmc_lib" / "methods"
+    fake.mkdir(parents=True)
+    (fake / "leaky.py").write_text("def f():\n    from mmc_lib.studies.grid import run_grid\n")
+    monkeypatch.setattr("test_layout.PACKAGE", tmp_path / "mmc_lib")
+    monkeypatch.setattr("test_layout.REPO", tmp_path)
+    assert _violations("methods") == ["mmc_lib/methods/leaky.py imports mmc_lib.studies.grid"]
+
+
+# ------------------------------------------------------------------ no paper number typed into a notebook
+
+def _significant_digits(x: float) -> int:
+    text = f"{abs(x):.10g}".replace(".", "").lstrip("0")
+    return len(text.rstrip("0")) if "." in f"{abs(x):.10g}" else len(text.rstrip("0")) or 1
+
+
+def _claimed_values() -> set[float]:
+    """Every number the ledger claims, on its own scale and converted (percent ↔ fraction)."""
+    values = set()
+    for ledger in load_ledgers().values():
+        for c in ledger.claims:
+            for v in (c.value if isinstance(c.value, list) else [c.value]):
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    values |= {round(float(v), 6), round(float(v) / 100, 6), round(float(v) * 100, 6)}
+    return values
+
+
+def _literals(source: str) -> list[float]:
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]  # IPython magics
+    tree = ast.parse("\n".join(lines))
+    return [float(n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)]
+
+
+def paper_numbers_in(source: str, claimed: set[float]) -> list[float]:
+    """Literals with 3+ significant digits that equal a claimed value (small round numbers such as 0.1 or 100 are
+    settings, not claims)."""
+    return [v for v in _literals(source)
+            if math.isfinite(v) and _significant_digits(v) >= 3 and round(v, 6) in claimed]
+
+
+def test_detector_flags_a_typed_paper_number():
+    claimed = _claimed_values()
+    assert paper_numbers_in("published = {'map_img2txt': 0.249}\nx = 0.1 * 100", claimed) == [0.249]
+
+
+@pytest.mark.parametrize("notebook", sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")))
+def test_no_notebook_types_a_paper_number(notebook):
+    claimed = _claimed_values()
+    cells = json.loads((REPO / "notebooks" / notebook).read_text())["cells"]
+    found = {v for c in cells if c["cell_type"] == "code" for v in paper_numbers_in("".join(c["source"]), claimed)}
+    assert not found, f"{notebook} types these claimed values; read them from claims/*.yaml instead: {sorted(found)}"
