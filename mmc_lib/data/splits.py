@@ -59,3 +59,24 @@ def wikipedia_split(data_dir: str | os.PathLike | None = None, *,
     full = load("wikipedia", data_dir=data_dir, scale=scale)
     train_idx = np.setdiff1d(np.arange(full.n_samples), test_idx)
     return _part(full, train_idx, "wikipedia-train"), _part(full, test_idx, "wikipedia-test")
+
+
+def mnist_split(data_dir: str | os.PathLike | None = None, *, test_size: int = 2000, seed: int = 0,
+                max_samples: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST's test set (10k digits) as images for generative models: ``(x_train, y_train, x_test, y_test)``.
+
+    Images are ``(n, 1, 28, 28)`` float32 in [0, 1] (pixel / 255 — not min-max scaled per pixel); the split is
+    class-stratified with ``seed`` (8000 / 2000 by default). ``max_samples`` caps the train part (stratified).
+    """
+    from sklearn.model_selection import train_test_split
+
+    ds = load("mnist", data_dir=data_dir, scale=False)
+    images = (ds.views[0] / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
+    train_idx, test_idx = train_test_split(np.arange(ds.n_samples), test_size=test_size, stratify=ds.labels,
+                                           random_state=seed)
+    train_idx, test_idx = np.sort(train_idx), np.sort(test_idx)
+    if max_samples is not None and max_samples < len(train_idx):
+        train_idx, _ = train_test_split(train_idx, train_size=max_samples, stratify=ds.labels[train_idx],
+                                        random_state=seed)
+        train_idx = np.sort(train_idx)
+    return images[train_idx], ds.labels[train_idx], images[test_idx], ds.labels[test_idx]
