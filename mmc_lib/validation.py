@@ -20,7 +20,10 @@ def check_views(views: Sequence, *, min_views: int = 1, name: str = "views") -> 
         raise ValueError(f"{name}: need at least {min_views} view(s), got {len(views)}")
     out = []
     for i, view in enumerate(views):
-        arr = np.asarray(view, dtype=np.float32)
+        try:
+            arr = np.asarray(view, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}[{i}] is not numeric (or its rows differ in length): {exc}") from None
         if arr.ndim != 2:
             raise ValueError(f"{name}[{i}] must be 2-D (n_samples, n_features), got shape {arr.shape}")
         if arr.shape[0] == 0 or arr.shape[1] == 0:
@@ -36,14 +39,41 @@ def check_views(views: Sequence, *, min_views: int = 1, name: str = "views") -> 
 
 
 def check_n_clusters(n_clusters: int, n_samples: int) -> int:
-    """``2 <= n_clusters <= n_samples``, as an int."""
+    """``2 <= n_clusters < n_samples``, as an int (as many clusters as samples is no clustering: k-means and
+    spectral methods fail or silently return fewer clusters)."""
     if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)):
         raise TypeError(f"n_clusters must be an int, got {type(n_clusters).__name__}")
     if n_clusters < 2:
         raise ValueError(f"n_clusters must be at least 2, got {n_clusters}")
-    if n_clusters > n_samples:
-        raise ValueError(f"n_clusters={n_clusters} is larger than the number of samples ({n_samples})")
+    if n_clusters >= n_samples:
+        raise ValueError(f"n_clusters={n_clusters} must be smaller than the number of samples ({n_samples})")
     return int(n_clusters)
+
+
+def check_fitted(estimator, attribute: str, how: str = "fit(...)") -> None:
+    """Raise scikit-learn's ``NotFittedError`` (a ``ValueError``) when ``estimator`` has not been fitted."""
+    from sklearn.exceptions import NotFittedError
+
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(f"{type(estimator).__name__} is not fitted yet; call {how} first")
+
+
+def check_config(config, *, at_least: dict[str, float]) -> None:
+    """Each named field of a config dataclass must be a number ``>= at_least[name]``; the error names the field.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class C:
+    ...     epochs: int = 0
+    >>> check_config(C(), at_least={"epochs": 1})
+    Traceback (most recent call last):
+    ...
+    ValueError: C.epochs must be >= 1, got 0
+    """
+    for name, low in at_least.items():
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value >= low:
+            raise ValueError(f"{type(config).__name__}.{name} must be >= {low:g}, got {value!r}")
 
 
 def check_labels(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:

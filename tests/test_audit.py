@@ -114,7 +114,8 @@ def test_orderings_checked_on_the_datasets_we_ran(tmp_path, ledgers):
     orders = check_orderings(ledgers, _frame(tmp_path), profile="full").set_index("id")
     best = orders.loc["ddmc.order.best-overall.acc"]
     assert best["verdict"] == "partly" and best["checked"] == "1/2 datasets"
-    assert "cub: KM 0.600 vs 0.500, AmKM 0.700 vs 0.500" in best["detail"] and "RMKMC" in best["detail"]
+    assert "cub (fails): KM 0.600±0.000 vs 0.500±0.000, AmKM 0.700±0.000 vs 0.500±0.000" in best["detail"]
+    assert "RMKMC" in best["detail"]
     assert orders.loc["ddmc.order.enhancement-beats-fusion.acc", "verdict"] == "holds"
     assert orders.loc["mmcluster.order.multimodal-beats-single.acc", "verdict"] == "holds"
     assert orders.loc["ddmc.order.best-overall.nmi", "detail"] == "no dataset has results for both sides"
@@ -148,10 +149,42 @@ def test_a_wrong_restatement_is_caught(tmp_path):
 def test_tolerance_rule():
     tol = Tolerance()
     assert tol.allowed(0.3, 0.0, "fraction") == 0.02
-    assert tol.allowed(0.3, 0.05, "percent") == pytest.approx(0.10)
+    assert tol.allowed(0.3, 0.03, "percent") == pytest.approx(0.06)
+    assert tol.allowed(0.3, 0.05, "percent") == pytest.approx(0.08)  # 2·std = 0.10 is capped at 8 points
     assert tol.allowed(25.0, 0.0, "raw") == pytest.approx(2.5)
+    assert tol.allowed(25.0, 10.0, "raw") == pytest.approx(6.25)  # capped at 25 % of the paper's value
     assert tol.allowed(1440, 0.0, "count") == 0.0
-    assert "2 percentage points" in tol.describe()
+    assert "2 percentage points" in tol.describe() and "capped at 8 points" in tol.describe()
+    with pytest.raises(ValueError, match="finite"):
+        tol.allowed(0.3, float("nan"), "fraction")
+
+
+def test_a_verdict_needs_a_finite_number(tmp_path, ledgers):
+    rows = [{"method": "DM2C", "dataset": "wikipedia", "metric": "acc", "mean": float("nan")},
+            {"method": "DM2C", "dataset": "wikipedia", "metric": "nmi", "mean": 0.2, "std": float("nan")},
+            {"method": "DM2C", "dataset": "wikipedia", "metric": "ari", "mean": 0.06, "std": None, "n_seeds": 1}]
+    _write_results(tmp_path, "02_dm2c", rows)
+    table = audit_claims(ledgers, _frame(tmp_path), profile="full").set_index("id")
+    assert table.loc["dm2c.wikipedia.dm2c.acc", "verdict"] == "not run"
+    assert "mean that is not a finite number" in table.loc["dm2c.wikipedia.dm2c.acc", "detail"]
+    assert table.loc["dm2c.wikipedia.dm2c.nmi", "verdict"] == "not run"
+    assert "std over seeds that is not a finite number" in table.loc["dm2c.wikipedia.dm2c.nmi", "detail"]
+    assert table.loc["dm2c.wikipedia.dm2c.ari", "verdict"] == "substituted"  # one seed: no std needed
+
+
+def test_orderings_respect_the_seed_spread(tmp_path, ledgers):
+    def abl(variant, mean, std):
+        return {"method": "DDMC", "dataset": "cub", "metric": "acc", "mean": mean, "std": std,
+                "setting": f"ablation:{variant}"}
+
+    rows = [abl("DDC", 0.438, 0.068), abl("DDC+CDL", 0.439, 0.067),  # the Prokaryotic case: a tie
+            abl("DDC+FDL", 0.60, 0.01), abl("all", 0.605, 0.01)]
+    _write_results(tmp_path, "01_ddmc", rows)
+    orders = check_orderings(ledgers, _frame(tmp_path), profile="full").set_index("id")
+    assert orders.loc["ddmc.order.ablation-l-ddc-l-cdl-beats-ddc.acc", "verdict"] == "undecided (within seed spread)"
+    assert orders.loc["ddmc.order.ablation-l-ddc-l-fdl-beats-ddc.acc", "verdict"] == "holds"  # 16 points ≫ 7
+    # "all" beats DDC+FDL by half a point with std 1 point: within the spread, so not "holds"
+    assert orders.loc["ddmc.order.ablation-all-best.acc", "verdict"] == "undecided (within seed spread)"
 
 
 def test_smoke_never_writes_the_committed_audit(tmp_path, ledgers, data_dir):

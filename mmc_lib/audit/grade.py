@@ -3,15 +3,18 @@ are decided (AUDIT.md, notebook 99 and each notebook's closing "claims vs ours" 
 
 Verdicts for numbers (kinds ``value``, ``derived``, ``dataset``):
 
-- ``reproduced`` — ``|ours − paper| ≤ max(2·std_ours, 2 points)`` (see :class:`Tolerance`),
+- ``reproduced`` — ``|ours − paper| ≤ max(2·std_ours, 2 points)``, capped at 8 points (see :class:`Tolerance`),
 - ``below`` / ``above`` — outside that band; the gap is given,
 - ``substituted`` — the paper's data is not here; the method ran on a stand-in (named in ``detail``,
   with the gap on the stand-in for information only),
 - ``not run`` — with the reason (data absent, not implemented, notebook not implemented yet, no results
-  in this profile yet, qualitative statement).
+  in this profile yet, a stored mean or std that is not a finite number, qualitative statement).
 
-Orderings ("DDMC beats every baseline on every dataset") are checked on every dataset we ran:
-``holds`` / ``partly`` / ``fails`` / ``not run``. Each ordering, restated number and derived row is
+Orderings ("DDMC beats every baseline on every dataset") are checked on every dataset we ran, with the seed
+spread: on a dataset the claim holds when the better side wins by more than the larger std over seeds of the
+two, fails when it loses by more than that, and is undecided in between. Over the datasets: ``holds`` (all
+hold), ``fails`` (none holds, at least one fails), ``partly`` (some hold, the rest fail or are undecided),
+``undecided (within seed spread)`` (every dataset undecided) or ``not run``. Each ordering, restated number and derived row is
 also checked against the paper's *own* numbers (``check_paper_consistency``).
 
 >>> report = run_audit("smoke", out_dir="/nonexistent-mmc-out")  # no results at all
@@ -32,37 +35,48 @@ from mmc_lib.audit.ledger import LOWER_IS_BETTER, Claim, Ledger, load_ledgers
 from mmc_lib.results import load_results, results_frame
 
 VERDICTS = ("reproduced", "below", "above", "substituted", "not run")
-ORDER_VERDICTS = ("holds", "partly", "fails", "not run")
+ORDER_VERDICTS = ("holds", "partly", "fails", "undecided (within seed spread)", "not run")
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """When a number counts as reproduced: ``|ours − paper| ≤ max(n_std · std_ours, floor)``.
+    """When a number counts as reproduced: ``|ours − paper| ≤ min(max(n_std · std_ours, floor), cap)``.
 
     ``floor`` is ``points`` (in fraction units: 0.02 = 2 percentage points) for percent/fraction
     scales and ``raw_relative · |paper|`` for raw scores such as FID; sizes (``count``) must match exactly.
+    The ``cap`` (``max_points``, ``raw_relative_cap · |paper|``) keeps a large seed spread from making anything
+    "reproduced".
 
     >>> Tolerance().allowed(0.5, 0.004, "fraction")
     0.02
     >>> round(Tolerance().allowed(0.5, 0.03, "percent"), 4)
     0.06
+    >>> Tolerance().allowed(0.5, 0.2, "fraction")  # 2·std = 0.4 is capped
+    0.08
     """
 
     n_std: float = 2.0  # how many of our seed standard deviations
     points: float = 0.02  # absolute floor for percent/fraction metrics (fraction units)
     raw_relative: float = 0.10  # relative floor for raw-scale scores
+    max_points: float = 0.08  # the band never exceeds this for percent/fraction metrics
+    raw_relative_cap: float = 0.25  # nor this share of the paper's value for raw scores
 
     def allowed(self, paper: float, std: float, scale: str) -> float:
         if scale == "count":
             return 0.0
+        if std is None or not math.isfinite(std) or std < 0:
+            raise ValueError(f"a tolerance needs a finite, non-negative std, got {std!r}")
         floor = self.raw_relative * abs(paper) if scale == "raw" else self.points
-        return max(self.n_std * (std or 0.0), floor)
+        cap = self.raw_relative_cap * abs(paper) if scale == "raw" else self.max_points
+        return min(max(self.n_std * std, floor), max(cap, floor))
 
     def describe(self) -> str:
         return (f"reproduced when |ours − paper| ≤ max({self.n_std:g}·std over our seeds, "
-                f"{self.points * 100:g} percentage points) for ACC/NMI/ARI/F/purity-type metrics "
-                f"(max({self.n_std:g}·std, {self.raw_relative * 100:g} % of the paper's value) for raw scores "
-                "such as FID; dataset sizes must match exactly); otherwise below/above with the gap")
+                f"{self.points * 100:g} percentage points), capped at {self.max_points * 100:g} points, for "
+                f"ACC/NMI/ARI/F/purity-type metrics (max({self.n_std:g}·std, {self.raw_relative * 100:g} % of the "
+                f"paper's value), capped at {self.raw_relative_cap * 100:g} %, for raw scores such as FID; dataset "
+                "sizes must match exactly); otherwise below/above with the gap. A stored mean or std that is not a "
+                "finite number gives `not run`")
 
 
 @dataclass
@@ -186,6 +200,10 @@ def _value_row(claim: Claim, ledger: Ledger, results: pd.DataFrame, profile: str
     if found is None:
         return {**row, "detail": f"{nb} stored no {claim.metric} row for {ledger.methods[names[0]]!r} on {list(dmap.ours)}"}
     mean, std, n, ds, note, extra = found
+    if not (math.isfinite(mean) and math.isfinite(std)):
+        what = "mean" if not math.isfinite(mean) else "std over seeds"
+        return {**row, "ours_dataset": ds, "detail": f"{nb} stored a {what} that is not a finite number "
+                                                     f"({mean if what == 'mean' else std}) for this claim"}
     verdict, gap = _grade(claim.fraction, mean, std, claim.scale, tol)
     row.update(ours_dataset=ds, ours_mean=mean, ours_std=std, n_seeds=n, gap=gap, verdict=verdict)
     if verdict != "reproduced":
@@ -203,9 +221,12 @@ def _value_row(claim: Claim, ledger: Ledger, results: pd.DataFrame, profile: str
 
 
 def _std(row) -> float:
-    """Our std, 0 when the store has none (one seed, or NaN written as null)."""
+    """Our std over seeds: 0 for a single seed without one; NaN (→ ``not run``) when several seeds stored none."""
     value = row.get("std")
-    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if missing:
+        return 0.0 if int(row.get("n_seeds") or 1) <= 1 else float("nan")
+    return float(value)
 
 
 def _measure(claim: Claim, ledger: Ledger, rows: pd.DataFrame, datasets):
@@ -329,30 +350,54 @@ def check_orderings(ledgers: dict[str, Ledger], results: pd.DataFrame, *, profil
     return pd.DataFrame(out)
 
 
+UNDECIDED = "undecided (within seed spread)"
+
+
+def _compare(better: tuple[float, float], other: tuple[float, float], metric: str) -> int:
+    """+1 when ``better`` (mean, std) beats ``other`` by more than the seed spread (the larger std),
+    -1 when it loses by more than that, 0 when the gap is within the spread (or a std is unknown)."""
+    gap = (better[0] - other[0]) * (-1 if metric in LOWER_IS_BETTER else 1)
+    spread = max(better[1], other[1])
+    if not math.isfinite(spread):
+        return 0
+    return 1 if gap > spread else (-1 if gap < -spread else 0)
+
+
 def _order_on_results(claim: Claim, terms: dict, rows: pd.DataFrame, skipped: list[str]) -> dict:
+    """Per dataset: holds (beats every other by more than the seed spread), fails (loses to one by more than
+    that) or undecided; then one verdict over the datasets."""
     better = claim.ordering["better"]
-    per_ds, notes = {}, []
+    outcome, notes = {}, []
     for ds in sorted(rows.dataset.unique()):
         vals = {}
         for m, term in terms.items():
             hit = None if term is None else _lookup(rows, term, datasets=[ds], metric=claim.metric, setting=claim.setting)
             if hit is not None:
-                vals[m] = float(hit["mean"])
+                vals[m] = (float(hit["mean"]), _std(hit))
         if better not in vals or len(vals) < 2:
             continue
-        ok, losers = _order_on(vals, better, claim.metric)
-        per_ds[ds] = ok
-        if not ok:
-            notes.append(f"{ds}: " + ", ".join(f"{m} {vals[m]:.3f} vs {vals[better]:.3f}" for m in losers))
-    if not per_ds:
+        cmp = {m: _compare(vals[better], v, claim.metric) for m, v in vals.items() if m != better}
+        outcome[ds] = "fails" if min(cmp.values()) < 0 else ("holds" if min(cmp.values()) > 0 else "undecided")
+        if outcome[ds] != "holds":
+            shown = [m for m, c in cmp.items() if c <= 0]
+            notes.append(f"{ds} ({outcome[ds]}): " + ", ".join(
+                f"{m} {vals[m][0]:.3f}±{vals[m][1]:.3f} vs {vals[better][0]:.3f}±{vals[better][1]:.3f}" for m in shown))
+    if not outcome:
         return {"detail": "no dataset has results for both sides"}
-    n_ok = sum(per_ds.values())
-    verdict = "holds" if n_ok == len(per_ds) else ("fails" if n_ok == 0 else "partly")
-    held = [d for d, ok in per_ds.items() if ok]
-    detail = "; ".join(notes) if notes else f"holds on {', '.join(held)}"
+    n = {k: sum(v == k for v in outcome.values()) for k in ("holds", "fails", "undecided")}
+    if n["undecided"] == len(outcome):
+        verdict = UNDECIDED
+    elif n["fails"] == 0 and n["undecided"] == 0:
+        verdict = "holds"
+    elif n["holds"] == 0:
+        verdict = "fails"
+    else:
+        verdict = "partly"
+    detail = "; ".join(notes) if notes else f"holds on {', '.join(outcome)}"
     if skipped:
         detail += f" (not implemented, left out: {', '.join(skipped)})"
-    return {"verdict": verdict, "checked": f"{n_ok}/{len(per_ds)} datasets", "detail": detail}
+    checked = f"{n['holds']}/{len(outcome)} datasets" + (f", {n['undecided']} within seed spread" if n["undecided"] else "")
+    return {"verdict": verdict, "checked": checked, "detail": detail}
 
 
 # ----------------------------------------------------------------- the papers against their own numbers

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -104,8 +105,16 @@ def _resolve_files(entry: DatasetEntry, root: Path) -> list[Path]:
     return paths
 
 
+_UNVERIFIED_NOTICE: set[str] = set()
+
+
 def _verify(f: DataFile, path: Path) -> None:
     if f.sha256 is None:
+        if str(path) not in _UNVERIFIED_NOTICE:  # say it once per file and process
+            _UNVERIFIED_NOTICE.add(str(path))
+            warnings.warn(f"{path}: no sha256 is registered for this file, so it was loaded without verification; "
+                          "its shape and class count are still checked against the registry", UserWarning,
+                          stacklevel=4)
         return
     actual = _sha256(path)
     if actual != f.sha256:
@@ -150,6 +159,17 @@ def _load_cached(name: str, folder: str, scale: bool, max_samples: int | None, s
     return _read(name, Path(folder), scale)
 
 
+def _check_against_registry(entry: DatasetEntry, paths: list[Path], views: list[np.ndarray], labels: np.ndarray):
+    """A file that loads but is not the registered data set (wrong version, a truncated copy) is an error."""
+    found = (len(views), int(labels.size), int(labels.max()) + 1)
+    expected = (len(entry.view_names), entry.n_samples, entry.n_clusters)
+    if found != expected:
+        files = ", ".join(p.name for p in paths)
+        raise ValueError(f"{files} does not hold the registered {entry.name!r}: expected {expected[0]} view(s), "
+                         f"{expected[1]} samples and {expected[2]} classes, found {found[0]}, {found[1]} and "
+                         f"{found[2]}; replace the file (source: {entry.source})")
+
+
 def _read(name: str, root: Path, scale: bool) -> MultiViewDataset:
     entry = get_entry(name)
     paths = _resolve_files(entry, root)
@@ -157,6 +177,7 @@ def _read(name: str, root: Path, scale: bool) -> MultiViewDataset:
     raw_labels = np.asarray(raw_labels).ravel()
     _, labels = np.unique(raw_labels, return_inverse=True)
     views = [_orient(v, labels.size, name, i) for i, v in enumerate(raw_views)]
+    _check_against_registry(entry, paths, views, labels)
     views = [minmax_scale(v) if scale else v.astype(np.float32) for v in views]
     return MultiViewDataset(name=name, views=views, labels=labels.astype(np.int64),
                             view_names=list(entry.view_names), n_clusters=int(labels.max() + 1),

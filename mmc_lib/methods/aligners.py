@@ -33,7 +33,7 @@ from torch import nn
 from mmc_lib.losses.contrastive import clip_info_nce
 from mmc_lib.nn import Hooks, minibatches, mlp, seeded, train
 from mmc_lib.runtime import one_thread
-from mmc_lib.validation import check_views
+from mmc_lib.validation import check_fitted, check_views
 
 JOINT_MODES = ("mean", "concat")
 
@@ -140,12 +140,14 @@ class CCAAligner:
 
     def transform_a(self, x_a) -> np.ndarray:
         """Project modality A alone, ``(n, n_components)``."""
+        check_fitted(self, "cca_", "fit(x_a, x_b)")
         x_a = _check_width(x_a, self.n_features_[0], "x_a")
         p = self._prep(0, x_a)  # centred: the scaler (and PCA) already remove the train mean
         return (p @ self.cca_.x_rotations_).astype(np.float32)
 
     def transform_b(self, x_b) -> np.ndarray:
         """Project modality B alone, ``(n, n_components)``."""
+        check_fitted(self, "cca_", "fit(x_a, x_b)")
         x_b = _check_width(x_b, self.n_features_[1], "x_b")
         p = self._prep(1, x_b)
         return (p @ self.cca_.y_rotations_).astype(np.float32)
@@ -290,6 +292,7 @@ class ContrastiveAligner:
 
     @torch.no_grad()
     def _embed(self, view: int, x) -> np.ndarray:
+        check_fitted(self, "model_", "fit(x_a, x_b)")
         x = _check_width(x, self.n_features_[view], "x_a" if view == 0 else "x_b")
         head = self.model_.head_a if view == 0 else self.model_.head_b
         return F.normalize(head(self._tensor(view, x)), dim=1).cpu().numpy()

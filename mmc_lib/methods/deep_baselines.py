@@ -34,7 +34,7 @@ from mmc_lib.losses.dec import pairwise_sq_dists as _sq_dists
 from mmc_lib.losses.dec import student_t, target_distribution
 from mmc_lib.nn import Hooks, minibatches, mlp, seeded, train
 from mmc_lib.runtime import one_thread
-from mmc_lib.validation import check_n_clusters, check_views
+from mmc_lib.validation import check_config, check_fitted, check_n_clusters, check_views
 
 __all__ = ["DeepClusterConfig", "DKM", "DCN", "IDEC", "IMSAT"]
 
@@ -51,6 +51,9 @@ class DeepClusterConfig:
     lr: float = 1e-3  # Adam
     n_init: int = 10  # k-means restarts for the initial centres
     divergence_limit: float = 1e6  # NaN/inf or a loss beyond this stops training with an error
+
+    def __post_init__(self):
+        check_config(self, at_least={"latent_dim": 1, "pretrain_epochs": 0, "epochs": 1, "batch_size": 2, "n_init": 1})
 
 
 class _Autoencoder(nn.Module):
@@ -89,8 +92,7 @@ class _DeepClusterer:
 
     def predict(self, X) -> np.ndarray:
         """Cluster of each row of ``X`` under the fitted model."""
-        if not hasattr(self, "n_features_in_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit(X) first")
+        check_fitted(self, "n_features_in_", "fit(X)")
         (X,) = check_views([X], name="X")
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features but {type(self).__name__} was fitted with "

@@ -33,7 +33,7 @@ from mmc_lib.methods.dm2c_parts import (DM2CConfig, DM2CNets, clip_weights, crit
                                         generator_losses)
 from mmc_lib.nn import Hooks, check_finite_losses, minibatches, mixed_batches, seeded, train
 from mmc_lib.runtime import one_thread
-from mmc_lib.validation import check_n_clusters
+from mmc_lib.validation import check_fitted, check_n_clusters
 
 UNIFY = ("a", "b", "none")
 
@@ -58,6 +58,7 @@ def check_modality(x, name: str, *, n_features: int | None = None) -> np.ndarray
         raise ValueError(f"modality {name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError(f"modality {name} has zero samples; DM2C needs samples in both modalities")
+
     if arr.shape[1] == 0:
         raise ValueError(f"modality {name} has zero features")
     if not np.isfinite(arr).all():
@@ -124,6 +125,10 @@ class DM2C:
     def fit(self, x_a, x_b, *, y=None) -> DM2C:
         """Train on the two modalities' samples; ``y`` (optional) is used only to log ACC/NMI per epoch."""
         x_a, x_b = check_modality(x_a, "x_a"), check_modality(x_b, "x_b")
+        for name, x in (("x_a", x_a), ("x_b", x_b)):
+            if len(x) < 2:
+                raise ValueError(f"modality {name} has {len(x)} sample; DM2C trains on at least 2 per modality "
+                                 "(BatchNorm needs 2 rows)")
         k = check_n_clusters(self.n_clusters, len(x_a) + len(x_b))
         if self.unify not in UNIFY:
             raise ValueError(f"unknown unify {self.unify!r}; known: {UNIFY}")
@@ -165,8 +170,7 @@ class DM2C:
         return self.kmeans_.predict(self.transform(x_a, x_b)).astype(np.int64)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "nets_"):
-            raise RuntimeError("DM2C is not fitted yet; call fit(x_a, x_b) first")
+        check_fitted(self, "nets_", "fit(x_a, x_b)")
 
 
 # ---------------------------------------------------------------------- training (inputs already validated)

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmc_lib.nn import mlp
+from mmc_lib.validation import check_config
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,10 @@ class DM2CConfig:
     kmeans_n_init: int = 20  # k-means restarts on the unified latents (official: 20)
     monitor_every: int = 0  # with labels passed to fit: k-means ACC/NMI every this many epochs (0: never)
     divergence_limit: float = 1e6  # a loss term beyond this (or NaN/inf) stops training with an error
+
+    def __post_init__(self):
+        check_config(self, at_least={"latent_dim": 1, "pretrain_epochs": 0, "epochs": 1, "batch_size": 4,
+                                     "critic_every": 1, "kmeans_n_init": 1})
 
 
 class ModalityAE(nn.Module):

@@ -28,7 +28,7 @@ from mmc_lib.losses.ddc import ddc_loss
 from mmc_lib.metrics import accuracy, nmi
 from mmc_lib.nn import DDCHead, TrainerConfig, mlp, seeded, to_device_views, train_module
 from mmc_lib.runtime import one_thread, resolve_device
-from mmc_lib.validation import check_n_clusters, check_views
+from mmc_lib.validation import check_config, check_n_clusters, check_views
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class MVCConfig:
     batch_size: int = 256  # mini-batch rows
     lr: float = 1e-3  # Adam learning rate
     n_restarts: int = 3  # restarts per seed; the lowest final objective wins
+
+    def __post_init__(self):
+        check_config(self, at_least={"latent_dim": 1, "ddc_hidden": 1, "epochs": 1, "batch_size": 2, "n_restarts": 1})
 
     def trainer(self) -> TrainerConfig:
         return TrainerConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr)

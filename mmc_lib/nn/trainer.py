@@ -33,6 +33,11 @@ class TrainerConfig:
     weight_decay: float = 0.0  # Adam's L2 penalty
     divergence_limit: float = 1e8  # a term beyond this (or NaN/inf) stops training with an error
 
+    def __post_init__(self):
+        from mmc_lib.validation import check_config
+
+        check_config(self, at_least={"epochs": 0, "batch_size": 2})
+
 
 @dataclass
 class Hooks:

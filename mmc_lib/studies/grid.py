@@ -19,10 +19,17 @@ on a Dask cluster. Every fit runs on one thread, so results do not depend on whe
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
+import inspect
 import itertools
 import json
 import os
+import threading
+import time
+import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -38,13 +45,55 @@ def grid(**axes: Iterable) -> list[dict]:
     return [dict(zip(keys, values)) for values in itertools.product(*(list(axes[k]) for k in keys))]
 
 
-def run_key(params: dict) -> str:
-    """A stable file name for a run: readable prefix + hash of the sorted JSON parameters."""
-    text = json.dumps(params, sort_keys=True, default=str)
+def run_key(params: dict, salt: str = "") -> str:
+    """A stable file name for a run: readable prefix + hash of the sorted JSON parameters (and ``salt``)."""
+    text = json.dumps(params, sort_keys=True, default=str) + salt
     digest = hashlib.sha1(text.encode()).hexdigest()[:12]
     prefix = "_".join(str(params[k]) for k in sorted(params) if k in ("method", "dataset", "seed"))
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in prefix)[:60]
     return f"{safe}_{digest}" if safe else digest
+
+
+#: modules whose code cannot change a run's result (presentation, publishing, grading)
+_NOT_RESULT_CODE = ("plotting.py", "publish.py", "run_all.py", "audit")
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of the library code that can change a result: every ``mmc_lib`` module except presentation,
+    publishing and grading, as parsed code (docstrings and comments do not count, so prose edits keep the cache)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha1()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(_NOT_RESULT_CODE):
+            continue
+        digest.update(rel.encode())
+        digest.update(_code_only(path.read_text()).encode())
+    return digest.hexdigest()[:12]
+
+
+def _code_only(source: str) -> str:
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]  # drop the docstring
+    return ast.dump(tree)
+
+
+def _fn_identity(fn: Callable) -> str:
+    """Name and (for code outside mmc_lib, e.g. a test's function) source of the run function."""
+    name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+    if isinstance(fn, functools.partial):
+        return _fn_identity(fn.func) + json.dumps([fn.args, fn.keywords], sort_keys=True, default=str)
+    if not name.startswith("mmc_lib."):
+        try:
+            name += inspect.getsource(fn)
+        except (OSError, TypeError):
+            pass
+    return name
 
 
 def study_cache(notebook: str, profile: str, out_dir=None) -> Path:
@@ -78,21 +127,55 @@ def _to_builtin(value):
     return value
 
 
-def _run_one(fn: Callable[..., dict], params: dict, path: Path) -> dict:
+_WATCHDOG: list[threading.Thread] = []
+
+
+def _stop_with_parent(parent_pid: int) -> None:
+    """In a worker process started by ``parent_pid``: exit at once when that parent dies (a killed run must not
+    leave workers computing and writing on their own). Does nothing in-process or on a remote (Dask) worker."""
+    if _WATCHDOG or os.getpid() == parent_pid or os.getppid() != parent_pid:
+        return
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(70)
+
+    _WATCHDOG.append(threading.Thread(target=watch, name="mmc-parent-watchdog", daemon=True))
+    _WATCHDOG[0].start()
+
+
+def _run_one(fn: Callable[..., dict], params: dict, path: Path, parent_pid: int) -> dict:
+    _stop_with_parent(parent_pid)
     result = fn(**params)
     if not isinstance(result, dict):
         raise TypeError(f"{getattr(fn, '__name__', fn)} must return a dict of results, got {type(result).__name__}")
     record = {"params": _to_builtin(params), "result": _to_builtin(result)}
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # unique: writers never collide
     tmp.write_text(json.dumps(record))
     os.replace(tmp, path)  # atomic: an interrupted write never leaves a half file
     return record
+
+
+def _read_cell(path: Path) -> dict | None:
+    """A finished run from the cache, or None (with a warning naming the file) when the file is unreadable."""
+    try:
+        record = json.loads(path.read_text())
+        if not isinstance(record, dict) or not {"params", "result"} <= set(record):
+            raise ValueError("not a run record")
+        return record
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"cache cell {path} is unreadable ({type(exc).__name__}: {exc}); recomputing it",
+                      RuntimeWarning, stacklevel=3)
+        return None
 
 
 def run_grid(fn: Callable[..., dict], runs: list[dict], *, cache_dir: str | os.PathLike, n_jobs: int = 1,
              desc: str = "runs", backend: str | None = None):
     """Run ``fn(**params)`` for every ``params`` in ``runs``, caching each result on disk.
 
+    A cell's file name hashes the run's parameters, the run function and :func:`code_version`, so changed
+    code or settings never reuse an old result; an unreadable cell is recomputed with a warning.
     Returns a tidy DataFrame: one row per run, parameter columns then result columns.
     """
     import pandas as pd
@@ -100,17 +183,19 @@ def run_grid(fn: Callable[..., dict], runs: list[dict], *, cache_dir: str | os.P
 
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
-    paths = [cache / f"{run_key(p)}.json" for p in runs]
+    salt = code_version() + _fn_identity(fn)
+    paths = [cache / f"{run_key(p, salt)}.json" for p in runs]
     records: dict[int, dict] = {}
     todo = []
     for i, path in enumerate(paths):
-        if path.is_file():
-            records[i] = json.loads(path.read_text())
-        else:
+        record = _read_cell(path) if path.is_file() else None
+        if record is None:
             todo.append(i)
+        else:
+            records[i] = record
     bar = progress(total=len(runs), initial=len(records), desc=desc)
     if todo:
-        jobs = (delayed(_run_one)(fn, runs[i], paths[i]) for i in todo)
+        jobs = (delayed(_run_one)(fn, runs[i], paths[i], os.getpid()) for i in todo)
         parallel = Parallel(n_jobs=n_jobs, backend=_configured_backend(backend), return_as="generator")
         for i, record in zip(todo, parallel(jobs)):
             records[i] = record
