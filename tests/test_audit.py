@@ -212,3 +212,16 @@ def test_scatter_has_one_errorbar_group_per_paper_and_verdict(tmp_path, ledgers,
     plot_claims_vs_ours(ax, table)
     assert len(ax.containers) == (1 if with_points else 0)
     plt.close(fig)
+
+
+def test_grade_notebook_grades_only_its_own_claims():
+    from mmc_lib.audit import grade_notebook
+
+    rows = [{"method": m, "dataset": "cub", "metric": "acc", "mean": v, "std": 0.01, "n_seeds": 5, "setting": "main"}
+            for m, v in (("AmKM", 0.78), ("KM", 0.55), ("AmNcuts", 0.77), ("Ncuts", 0.52))]
+    verdicts = grade_notebook("00_data_and_baselines", rows, profile="full")
+    assert set(verdicts.orderings.id) == {"mmcluster.order.multimodal-beats-single.acc",
+                                          "mmcluster.order.multimodal-beats-single-spectral.acc"}
+    assert set(verdicts.orderings.verdict) == {"holds"}
+    assert verdicts.counts().loc["Multimodal clusters", "ordering holds"] == 2  # no number claims: still counts
+    assert len(grade_notebook("00_data_and_baselines", [], profile="full").numbers) == 0

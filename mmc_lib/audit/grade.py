@@ -310,7 +310,8 @@ def audit_claims(ledgers: dict[str, Ledger], results: pd.DataFrame, *, profile: 
                 out.append(_dataset_row(claim, ledger, data_dir))
             else:
                 out.append(_value_row(claim, ledger, results, profile, tol, data_dir))
-    return pd.DataFrame(out)
+    columns = [*_base_row(Claim(id="x", paper="x", source="x")), "statement"]
+    return pd.DataFrame(out, columns=columns)
 
 
 # ----------------------------------------------------------------- orderings
