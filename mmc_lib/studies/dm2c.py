@@ -36,7 +36,8 @@ from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT
 from mmc_lib.methods.dm2c import DM2C, diverged
 from mmc_lib.metrics import clustering_report
 from mmc_lib.results import mean_std
-from mmc_lib.studies.budgets import DM2CBudget, budget
+from mmc_lib.studies import budgets
+from mmc_lib.studies.budgets import DM2CBudget
 from mmc_lib.studies.grid import grid, run_grid, study_cache
 
 STUDY = "02_dm2c"
@@ -128,7 +129,7 @@ def dm2c_run(dataset: str, seed: int, *, profile: str, fraction_a: float = 0.5, 
     """
     if variant != "full" and variant not in ABLATIONS:
         raise ValueError(f"unknown variant {variant!r}; known: {['full', *ABLATIONS]}")
-    b = budget(STUDY, profile)
+    b = budgets.budget(STUDY, profile)
     mix, held = mixed_splits(dataset, seed=seed, fraction_a=fraction_a, budget=b, data_dir=data_dir)
     out: dict = {"n_a": mix.n_a, "n_b": mix.n_b, "diverged": False, "error": ""}
     name = "DM2C" if variant == "full" else f"DM2C-{variant}"
