@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mmc_lib.data import REGISTRY
 from mmc_lib.methods.classical import BASELINES, KM, CoregMVSC, Ncuts, gaussian_affinity, view_silhouettes
 from mmc_lib.studies.data_and_baselines import classical_run, methods_for
 from mmc_lib.metrics import accuracy
@@ -83,3 +84,9 @@ def test_evaluate_baseline_on_real_data(shared_data_dir):
     assert methods_for(1) == ["KM", "Ncuts"]
     with pytest.raises(ValueError, match="unknown baseline"):
         classical_run("KMeans++", "synthetic3d", 0)
+
+
+def test_classical_run_on_a_stratified_cap_reports_its_rows_and_view(shared_data_dir):
+    report = classical_run("KM", "synthetic3d", 0, max_samples=90, data_dir=str(shared_data_dir))
+    assert report["n_samples"] == 90
+    assert report["chosen_view"] in REGISTRY["synthetic3d"].view_names  # KM names the view it clustered

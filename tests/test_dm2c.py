@@ -184,10 +184,9 @@ def test_unified_embedding_shapes():
 
 @pytest.mark.skipif(not (available("wikipedia") and available("wikipedia-test")), reason="Wikipedia files absent")
 def test_wikipedia_train_test_split():
-    from mmc_lib.data import load
-    from mmc_lib.methods.dm2c_experiments import wikipedia_split
+    from mmc_lib.data import load, wikipedia_split
 
-    train, test = wikipedia_split()
+    train, test = wikipedia_split(scale=True)
     assert (train.n_samples, test.n_samples) == (2173, 693)
     np.testing.assert_array_equal(test.labels, load("wikipedia-test").labels)
     assert train.n_samples + test.n_samples == load("wikipedia").n_samples
@@ -195,7 +194,7 @@ def test_wikipedia_train_test_split():
 
 def test_dm2c_run_reports_a_diverged_run(monkeypatch):
     """A diverging fit becomes diverged=True with its error and no scores — never silently kept."""
-    import mmc_lib.methods.dm2c_experiments as E
+    import mmc_lib.studies.dm2c as E
     from mmc_lib.data import MixedModalDataset
 
     x_a, x_b, ya, yb = blobs()
@@ -204,3 +203,29 @@ def test_dm2c_run_reports_a_diverged_run(monkeypatch):
     out = E.dm2c_run("cub", 0, profile="smoke")
     assert out["diverged"] is True and "diverged" in out["error"]
     assert not any("|" in key for key in out)
+
+
+def test_paper_comparison_takes_the_paper_values_from_the_ledger(monkeypatch):
+    """The paper's numbers come from claims/dm2c.yaml, not from the study."""
+    from dataclasses import replace
+
+    import mmc_lib.studies.dm2c as E
+    from mmc_lib.audit import claims_dir, load_ledger
+    from mmc_lib.studies.dm2c import paper_comparison, paper_values
+
+    ledger = load_ledger(claims_dir() / "dm2c.yaml")
+    claimed = {(c.method, c.metric): c.value for c in ledger.claims if c.kind == "value" and c.dataset == "Wikipedia"}
+    row = {"method": "DM2C", "dataset": "wikipedia", "metric": "acc", "mean": 0.3, "std": 0.01, "setting": "main"}
+    table = paper_comparison([row], "wikipedia").set_index(["method", "metric"])
+    assert len(table) == len(claimed) == 30
+    assert table.loc[("DM2C", "acc"), "paper"] == claimed[("DM2C", "acc")] == 0.272
+    assert table["paper"].to_dict() == claimed
+    assert table.loc[("DM2C", "acc"), "ours"] == "0.300 ± 0.010"
+    assert table.loc[("DM2C", "acc"), "ours - paper"] == round(0.3 - 0.272, 4)
+    assert table.loc[("IMSAT", "acc"), "ours"] == "—"
+    # an edit of the ledger shows up in the table and in the figure's markers
+    edited = replace(ledger, claims=[replace(c, value=0.5) if c.id == "dm2c.wikipedia.dm2c.acc" else c
+                                     for c in ledger.claims])
+    monkeypatch.setattr(E, "load_ledger", lambda path: edited)
+    assert paper_comparison([row], "wikipedia").set_index(["method", "metric"]).loc[("DM2C", "acc"), "paper"] == 0.5
+    assert paper_values("wikipedia", "acc")["DM2C"] == 0.5

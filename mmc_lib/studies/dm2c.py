@@ -1,53 +1,54 @@
-"""The runs behind notebook 02 (DM2C): data protocol, one cached run per (dataset, seed, setting), tables.
+"""Notebook 02 (DM2C): data protocol, one cached run per (dataset, seed, setting), the grids, rows and tables.
 
 Protocol
 --------
 * Every paired set is made mixed-modal with :func:`mmc_lib.data.mixed_modal`: each pair
   keeps one side (A with probability ``fraction_a``, chosen with the run's seed).
-* Wikipedia has the standard train/test split: the 693 ``wikipedia-test`` rows are found
-  inside ``wikipedia`` (exact feature match); models are fitted on the other 2173 rows
-  (mixed-modal) and scored on the test rows (mixed-modal with the same seed), which they
-  never saw: DM2C's test samples are encoded, translated and assigned to the nearest
-  k-means centre fitted on the training rows, the baselines' likewise. Training-split
-  scores are stored too (``split="train"``).
+* Wikipedia has the standard train/test split (:func:`mmc_lib.data.wikipedia_split`): models
+  are fitted on the 2173 train rows (mixed-modal) and scored on the 693 test rows (mixed-modal
+  with the same seed), which they never saw: DM2C's test samples are encoded, translated and
+  assigned to the nearest k-means centre fitted on the training rows, the baselines' likewise.
+  Training-split scores are stored too (``split="train"``).
 * CUB and MNIST-USPS have no split: the models cluster all rows and are scored on them.
 * Baselines cannot put the two modalities in one input space without translation, so
   each baseline gets each sample's OWN-modality latent from the same pretrained
   autoencoders DM2C starts from (stacked: A rows, then B rows).
+
+Budgets (seeds, caps, epochs) come from ``budget("02_dm2c", profile)``; the paper's numbers from
+``claims/dm2c.yaml``; verdicts from :func:`mmc_lib.audit.grade_notebook`.
+
+>>> paper_values("wikipedia", "acc")["DM2C"]
+0.272
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 
 import numpy as np
+import pandas as pd
 from sklearn.cluster import KMeans
 
-from mmc_lib.baselines.deep import DCN, DKM, IDEC, IMSAT, DeepClusterConfig
-from mmc_lib.data import MixedModalDataset, MultiViewDataset, load, mixed_modal, subsample
+from mmc_lib.audit import claims_dir, load_ledger
+from mmc_lib.data import MixedModalDataset, MultiViewDataset, available, load, mixed_modal, subsample, wikipedia_split
+from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT
 from mmc_lib.methods.dm2c import DM2C, diverged
-from mmc_lib.methods.dm2c_parts import DM2CConfig
 from mmc_lib.metrics import clustering_report
-from mmc_lib.runtime import get_profile
+from mmc_lib.results import mean_std
+from mmc_lib.studies import budgets
+from mmc_lib.studies.budgets import DM2CBudget
+from mmc_lib.studies.grid import grid, run_grid, study_cache
 
+STUDY = "02_dm2c"
 DATASETS = ("wikipedia", "cub", "mnist-usps")
+PAPER_ONLY = ("nus-wide-10k",)  # the paper's other data set; absent here
 METRICS = ["acc", "ari", "nmi", "f_score", "purity"]
 BASELINES = ("k-means", "DKM", "DCN", "IDEC", "IMSAT")
+METHOD_ORDER = (*BASELINES, "DM2C", "DM2C-no_translation")
 ABLATIONS = {"no_cycle": {"lambda_cyc": 0.0}, "no_adv": {"lambda_adv": 0.0}}  # "no_translation": see dm2c_run
-
-# The paper's Tables (NeurIPS 2019, as printed on the poster), fractions.
-PAPER = {
-    "wikipedia": {
-        "k-means": (0.2291, 0.0166, 0.1003, 0.1857, 0.2301), "DKM": (0.2173, 0.0108, 0.1170, 0.1729, 0.2429),
-        "DCN": (0.2215, 0.0137, 0.1172, 0.1688, 0.2465), "IDEC": (0.2158, 0.0375, 0.0849, 0.1645, 0.2606),
-        "IMSAT": (0.2521, 0.0573, 0.1093, 0.1738, 0.2720), "DM2C": (0.2720, 0.0558, 0.1543, 0.1878, 0.3075)},
-    "nus-wide-10k": {
-        "k-means": (0.2744, 0.0044, 0.0469, 0.3000, 0.5208), "DKM": (0.2932, 0.0130, 0.0116, 0.2901, 0.5036),
-        "DCN": (0.3036, 0.0144, 0.0512, 0.2949, 0.5296), "IDEC": (0.3045, 0.0006, 0.0802, 0.3048, 0.5036),
-        "IMSAT": (0.3080, 0.0038, 0.0064, 0.4822, 0.5036), "DM2C": (0.3300, 0.0710, 0.0951, 0.3043, 0.5492)},
-}
-PAPER_METRIC_ORDER = ("acc", "ari", "nmi", "f_score", "purity")
+ABLATION_DATASETS = ("wikipedia", "cub")  # MNIST-USPS left out for the CPU budget
+ABLATION_SETTINGS = ("ablation:full", "ablation:no_cycle", "ablation:no_adv", "ablation:no_translation")
 
 NOTES = {
     "wikipedia": "substituted: 128-d SIFT / 10-d LDA features instead of the paper's 2048-d; fitted on the "
@@ -57,73 +58,51 @@ NOTES = {
 }
 
 
-@dataclass(frozen=True)
-class DM2CSettings:
-    """Everything a run needs besides dataset and seed, per profile."""
-
-    profile: str  # "smoke" | "full"
-    dm2c: DM2CConfig  # DM2C networks and schedule
-    deep: DeepClusterConfig  # DKM/DCN/IDEC/IMSAT networks and schedule
-    max_samples: dict = field(default_factory=dict)  # per-dataset cap on (training) rows; missing → profile's
-    kmeans_n_init: int = 10  # k-means baseline restarts
-
-    @classmethod
-    def preset(cls, profile: str) -> DM2CSettings:
-        prof = get_profile(profile)
-        dm2c = DM2CConfig.preset(profile)
-        caps = {"mnist-usps": 1000} if prof.name == "full" else {}  # CPU budget: MNIST-USPS is not a paper set
-        return cls(profile=prof.name, dm2c=dm2c, deep=DeepClusterConfig.preset(profile), max_samples=caps,
-                   kmeans_n_init=10 if prof.name == "full" else 3)
-
-    def cap(self, dataset: str) -> int | None:
-        return self.max_samples.get(dataset, get_profile(self.profile).max_samples)
-
-
 # ---------------------------------------------------------------------- data
-def wikipedia_split(data_dir=None) -> tuple[MultiViewDataset, MultiViewDataset]:
-    """Wikipedia's train and test splits, both min-max scaled with the full set's ranges.
-
-    The test rows are located in the full file by exact match of the raw features.
-    """
-    full, raw, raw_test = load("wikipedia", data_dir=data_dir), load("wikipedia", data_dir=data_dir, scale=False), \
-        load("wikipedia-test", data_dir=data_dir, scale=False)
-    position: dict[bytes, list[int]] = {}
-    for i, (a, b) in enumerate(zip(*raw.views)):
-        position.setdefault(a.tobytes() + b.tobytes(), []).append(i)
-    test_idx = []
-    for a, b in zip(*raw_test.views):
-        rows = position.get(a.tobytes() + b.tobytes())
-        if not rows:
-            raise ValueError("a wikipedia-test row is not in wikipedia; the files are not the expected versions")
-        test_idx.append(rows.pop(0))
-    test_idx = np.asarray(test_idx)
-    train_idx = np.setdiff1d(np.arange(full.n_samples), test_idx)
-
-    def part(idx, name):
-        return MultiViewDataset(name, [v[idx] for v in full.views], full.labels[idx], full.view_names,
-                                full.n_clusters, full.modalities)
-
-    return part(train_idx, "wikipedia-train"), part(test_idx, "wikipedia-test")
-
-
-@lru_cache(maxsize=8)
 def paired_splits(dataset: str, max_samples: int | None = None,
                   data_dir: str | None = None) -> tuple[MultiViewDataset, MultiViewDataset | None]:
-    """(fit set, held-out set or None) for ``dataset``; the fit set is subsampled to ``max_samples`` (seed 0)."""
+    """(fit set, held-out set or None) for ``dataset``; the fit set is a stratified subset of ``max_samples``
+    rows (seed 0)."""
     if dataset not in DATASETS:
         raise ValueError(f"unknown DM2C dataset {dataset!r}; known: {DATASETS}")
     if dataset == "wikipedia":
-        train, test = wikipedia_split(data_dir)
+        train, test = wikipedia_split(data_dir, scale=True)
         return subsample(train, max_samples, seed=0), test
-    return subsample(load(dataset, data_dir=data_dir), max_samples, seed=0), None
+    return load(dataset, data_dir=data_dir, max_samples=max_samples), None
 
 
-def mixed_splits(dataset: str, *, seed: int, fraction_a: float, settings: DM2CSettings,
+def mixed_splits(dataset: str, *, seed: int, fraction_a: float, budget: DM2CBudget,
                  data_dir=None) -> tuple[MixedModalDataset, MixedModalDataset | None]:
     """The run's mixed-modal fit set and (Wikipedia) held-out set."""
-    fit, held_out = paired_splits(dataset, settings.cap(dataset), data_dir)
+    fit, held_out = paired_splits(dataset, budget.cap(dataset), data_dir)
     mix = mixed_modal(fit, seed=seed, fraction_a=fraction_a)
     return mix, (mixed_modal(held_out, seed=seed, fraction_a=fraction_a) if held_out is not None else None)
+
+
+def present_datasets(data_dir=None) -> list[str]:
+    """The study's data sets whose files are on this machine."""
+    return [d for d in DATASETS if available(d, data_dir=data_dir)]
+
+
+def data_table(b: DM2CBudget, *, seed: int, data_dir=None) -> pd.DataFrame:
+    """One row per data set (the paper's absent ones too): modalities, dims, k, fitted and scored rows."""
+    rows = []
+    for name in (*DATASETS, *PAPER_ONLY):
+        if not available(name, data_dir=data_dir):
+            rows.append({"dataset": name, "available": False})
+            continue
+        fit, held = mixed_splits(name, seed=seed, fraction_a=0.5, budget=b, data_dir=data_dir)
+        rows.append({"dataset": name, "available": True, "modalities": " / ".join(fit.modality_names),
+                     "dims": f"{fit.x_a.shape[1]} / {fit.x_b.shape[1]}", "k": fit.n_clusters,
+                     "fit n_a": fit.n_a, "fit n_b": fit.n_b,
+                     "eval n_a": held.n_a if held else fit.n_a, "eval n_b": held.n_b if held else fit.n_b,
+                     "scored on": "test split" if held else "all fitted rows"})
+    return pd.DataFrame(rows)
+
+
+def schedule_table(b: DM2CBudget) -> pd.DataFrame:
+    """DM2C's schedule (one row per setting) and the baselines' schedule in one cell."""
+    return pd.Series({**asdict(b.dm2c), "baselines": str(asdict(b.deep))}, name="value").to_frame()
 
 
 # ---------------------------------------------------------------------- one run
@@ -132,11 +111,11 @@ def _scores(prefix: str, y, pred) -> dict:
     return {f"{prefix}|{m}": rep[m] for m in METRICS}
 
 
-def _baseline(name: str, k: int, seed: int, settings: DM2CSettings):
+def _baseline(name: str, k: int, seed: int, b: DM2CBudget):
     if name == "k-means":
-        return KMeans(k, n_init=settings.kmeans_n_init, random_state=seed)
+        return KMeans(k, n_init=b.kmeans_n_init, random_state=seed)
     cls = {"DKM": DKM, "DCN": DCN, "IDEC": IDEC, "IMSAT": IMSAT}[name]
-    return cls(k, config=settings.deep, seed=seed)
+    return cls(k, config=b.deep, seed=seed)
 
 
 def dm2c_run(dataset: str, seed: int, *, profile: str, fraction_a: float = 0.5, variant: str = "full",
@@ -150,11 +129,11 @@ def dm2c_run(dataset: str, seed: int, *, profile: str, fraction_a: float = 0.5, 
     """
     if variant != "full" and variant not in ABLATIONS:
         raise ValueError(f"unknown variant {variant!r}; known: {['full', *ABLATIONS]}")
-    settings = DM2CSettings.preset(profile)
-    mix, held = mixed_splits(dataset, seed=seed, fraction_a=fraction_a, settings=settings, data_dir=data_dir)
+    b = budgets.budget(STUDY, profile)
+    mix, held = mixed_splits(dataset, seed=seed, fraction_a=fraction_a, budget=b, data_dir=data_dir)
     out: dict = {"n_a": mix.n_a, "n_b": mix.n_b, "diverged": False, "error": ""}
     name = "DM2C" if variant == "full" else f"DM2C-{variant}"
-    model = DM2C(mix.n_clusters, config=settings.dm2c, seed=seed, **ABLATIONS.get(variant, {}))
+    model = DM2C(mix.n_clusters, config=b.dm2c, seed=seed, **ABLATIONS.get(variant, {}))
     try:
         model.fit(mix.x_a, mix.x_b)
         if diverged(model.history_):
@@ -167,7 +146,7 @@ def dm2c_run(dataset: str, seed: int, *, profile: str, fraction_a: float = 0.5, 
         readouts["DM2C-no_translation"] = dict(unify="none")
     for method, kw in readouts.items():
         emb = model.transform(mix.x_a, mix.x_b, **kw)
-        km = model.kmeans_ if method == name else KMeans(mix.n_clusters, n_init=settings.dm2c.kmeans_n_init,
+        km = model.kmeans_ if method == name else KMeans(mix.n_clusters, n_init=b.dm2c.kmeans_n_init,
                                                          random_state=seed).fit(emb)
         out.update(_scores(f"{method}|train", mix.labels, km.labels_))
         test_pred = km.predict(model.transform(held.x_a, held.x_b, **kw)) if held is not None else km.labels_
@@ -177,18 +156,18 @@ def dm2c_run(dataset: str, seed: int, *, profile: str, fraction_a: float = 0.5, 
     if unknown:
         raise ValueError(f"unknown baselines {unknown}; known: {BASELINES}")
     if variant == "full" and names:
-        out.update(_run_baselines(model, mix, held, seed, settings, names))
+        out.update(_run_baselines(model, mix, held, seed, b, names))
     return out
 
 
-def _run_baselines(model: DM2C, mix: MixedModalDataset, held, seed: int, settings: DM2CSettings,
+def _run_baselines(model: DM2C, mix: MixedModalDataset, held, seed: int, b: DM2CBudget,
                    names=BASELINES) -> dict:
     """Baselines on own-modality latents of the pretrained autoencoders (no translation possible)."""
     out = {}
     x_fit = model.transform(mix.x_a, mix.x_b, unify="none", pretrained=True)  # (n_a + n_b, L)
     x_eval = model.transform(held.x_a, held.x_b, unify="none", pretrained=True) if held is not None else x_fit
     for name in names:
-        est = _baseline(name, mix.n_clusters, seed, settings)
+        est = _baseline(name, mix.n_clusters, seed, b)
         try:
             train_pred = est.fit_predict(x_fit)
         except FloatingPointError as exc:
@@ -200,11 +179,50 @@ def _run_baselines(model: DM2C, mix: MixedModalDataset, held, seed: int, setting
     return out
 
 
-# ---------------------------------------------------------------------- tables
-def long_scores(df, *, split: str = "eval"):
-    """Runs (one row each, from ``run_grid``) → one row per (run, method, metric) for ``split``."""
-    import pandas as pd
+# ---------------------------------------------------------------------- the grids
+def first_present(datasets: list[str], preferred: str = "wikipedia") -> str:
+    """``preferred`` when present, else the first present data set (convergence and fraction sweep)."""
+    return preferred if preferred in datasets else datasets[0]
 
+
+def study_grid(kind: str, b: DM2CBudget, *, seed: int, datasets: list[str]) -> list[dict]:
+    """The runs of one grid: ``main`` (every data set and seed), ``ablation`` (Wikipedia and CUB, the ablation
+    seeds, each variant) or ``fraction`` (one data set, the fraction seeds, each fraction of modality A)."""
+    if kind == "main":
+        return grid(dataset=datasets, seed=b.seeds(seed), fraction_a=[0.5], variant=["full"], baselines=[True])
+    if kind == "ablation":
+        return grid(dataset=[d for d in ABLATION_DATASETS if d in datasets], seed=b.ablation_seeds(seed),
+                    fraction_a=[0.5], variant=list(ABLATIONS), baselines=[False])
+    if kind == "fraction":
+        return grid(dataset=[first_present(datasets)], seed=b.fraction_seeds(seed), fraction_a=list(b.fractions),
+                    variant=["full"], baselines=[True])
+    raise ValueError(f"unknown grid {kind!r}; known: main, ablation, fraction")
+
+
+def runs(kind: str, b: DM2CBudget, *, seed: int, datasets: list[str], data_dir=None, out_dir=None,
+         n_jobs: int = 1) -> pd.DataFrame:
+    """Run (or load from the study's cache) the ``kind`` grid: one row per run."""
+    fn = partial(dm2c_run, profile=b.profile, data_dir=data_dir)
+    return run_grid(fn, study_grid(kind, b, seed=seed, datasets=datasets),
+                    cache_dir=study_cache(STUDY, b.profile, out_dir), desc=kind, n_jobs=n_jobs)
+
+
+def run_report(df: pd.DataFrame) -> str:
+    """How many runs, how many diverged, and each reported error."""
+    lines = [f"{len(df)} runs; diverged: {int(df['diverged'].sum())}"]
+    lines += [f"  reported: {err}" for err in df.loc[df["error"].astype(bool), "error"]]
+    return "\n".join(lines)
+
+
+def runs_overview(df: pd.DataFrame) -> pd.DataFrame:
+    """Per run: modality counts, divergence, final generator loss and Wasserstein estimate."""
+    return df[[c for c in ["dataset", "seed", "n_a", "n_b", "diverged", "final_g_total", "final_wasserstein"]
+               if c in df]]
+
+
+# ---------------------------------------------------------------------- rows
+def long_scores(df: pd.DataFrame, *, split: str = "eval") -> pd.DataFrame:
+    """Runs (one row each, from ``run_grid``) → one row per (run, method, metric) for ``split``."""
     id_cols = [c for c in ("dataset", "seed", "fraction_a", "variant") if c in df.columns]
     records = []
     for _, run in df.iterrows():
@@ -216,7 +234,7 @@ def long_scores(df, *, split: str = "eval"):
     return pd.DataFrame(records)
 
 
-def summary_rows(long, *, setting: str, by=("method", "dataset"), note_extra: str = "") -> list[dict]:
+def summary_rows(long: pd.DataFrame, *, setting: str, by=("method", "dataset"), note_extra: str = "") -> list[dict]:
     """Results-store rows (mean, std over seeds, n_seeds) with the dataset's protocol note."""
     rows = []
     for keys, grp in long.groupby([*by, "metric"], sort=False):
@@ -229,69 +247,156 @@ def summary_rows(long, *, setting: str, by=("method", "dataset"), note_extra: st
     return rows
 
 
-def paper_comparison(rows: list[dict], dataset: str = "wikipedia", paper_dataset: str | None = None):
-    """Paper value, ours (mean ± std) and ours − paper for each method × metric of ``dataset``."""
-    import pandas as pd
+def main_rows(main: pd.DataFrame) -> list[dict]:
+    """The main tables' rows (setting ``main``): every method on the eval split of every data set."""
+    return summary_rows(long_scores(main, split="eval"), setting="main")
 
-    paper = PAPER[paper_dataset or dataset]
+
+def train_split_rows(main: pd.DataFrame) -> list[dict]:
+    """Wikipedia's training-split scores (setting ``main:train_split``); elsewhere train == eval."""
+    rows = summary_rows(long_scores(main, split="train"), setting="main:train_split")
+    return [r for r in rows if r["dataset"] == "wikipedia"]
+
+
+def ablation_rows(ablation: pd.DataFrame, main: pd.DataFrame, seeds) -> list[dict]:
+    """Ablation rows: the ablation runs plus, from the main runs of the same seeds, the full model
+    (``ablation:full``) and its no-translation read-out (``ablation:no_translation``)."""
+    main_long = long_scores(main, split="eval")
+    datasets = set(ablation["dataset"])
+    same = main_long[main_long["seed"].isin(list(seeds)) & main_long["dataset"].isin(datasets)
+                     & main_long["method"].isin(["DM2C", "DM2C-no_translation"])]
+    rows = []
+    for method, grp in pd.concat([long_scores(ablation, split="eval"), same]).groupby("method"):
+        setting = "ablation:full" if method == "DM2C" else "ablation:" + method.removeprefix("DM2C-")
+        rows += summary_rows(grp, setting=setting)
+    return rows
+
+
+def fraction_rows(fraction: pd.DataFrame) -> list[dict]:
+    """One setting ``fraction:<f>`` per fraction of samples that keep modality A."""
+    rows = []
+    for fa, grp in long_scores(fraction, split="eval").groupby("fraction_a"):
+        rows += summary_rows(grp, setting=f"fraction:{fa:g}", note_extra=f"; fraction of image samples {fa:g}")
+    return rows
+
+
+# ---------------------------------------------------------------------- tables
+def _cells(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    return frame.assign(cell=[mean_std(m, s) for m, s in zip(frame["mean"], frame["std"])])
+
+
+def score_table(rows: list[dict], dataset: str) -> pd.DataFrame:
+    """Methods × metrics of ``dataset``, as ``mean ± std`` in percent."""
+    frame = _cells([r for r in rows if r["dataset"] == dataset])
+    methods = [m for m in METHOD_ORDER if m in set(frame["method"])]
+    return frame.pivot(index="method", columns="metric", values="cell").reindex(methods)[METRICS]
+
+
+def ablation_table(rows: list[dict]) -> pd.DataFrame:
+    """(data set, ablation setting) × metrics, as ``mean ± std`` in percent."""
+    return _cells(rows).pivot_table(index=["dataset", "setting"], columns="metric", values="cell",
+                                    aggfunc="first")[METRICS]
+
+
+def fraction_table(rows: list[dict]) -> pd.DataFrame:
+    """Method × (metric, fraction setting): mean ACC and NMI."""
+    frame = pd.DataFrame(rows).query("metric in ['acc', 'nmi']")
+    return frame.pivot_table(index="method", columns=["metric", "setting"], values="mean").round(3)
+
+
+# ---------------------------------------------------------------------- the paper (from the ledger)
+def _ledger():
+    return load_ledger(claims_dir() / "dm2c.yaml")
+
+
+def paper_values(dataset: str = "wikipedia", metric: str | None = None) -> dict:
+    """The paper's numbers for our ``dataset`` (its ledger entry): ``{method: value}`` for one ``metric``,
+    else ``{(method, metric): (value, scale)}`` in the ledger's order."""
+    ledger = _ledger()
+    out = {}
+    for c in ledger.claims:
+        if c.kind != "value" or dataset not in ledger.datasets[c.dataset].ours:
+            continue
+        method = ledger.methods.get(c.method) or c.method
+        if metric is None:
+            out[(method, c.metric)] = (c.value, c.scale)
+        elif c.metric == metric:
+            out[method] = c.value
+    return out
+
+
+def paper_comparison(rows: list[dict], dataset: str = "wikipedia", paper_dataset: str | None = None) -> pd.DataFrame:
+    """Paper value (from ``claims/dm2c.yaml``), ours (mean ± std) and ours − paper for each method × metric."""
     ours = {(r["method"], r["metric"]): r for r in rows if r["dataset"] == dataset and r["setting"] == "main"}
     table = []
-    for method, values in paper.items():
-        for metric, value in zip(PAPER_METRIC_ORDER, values):
-            r = ours.get((method, metric))
-            table.append({"method": method, "metric": metric, "paper": value,
-                          "ours": f"{r['mean']:.4f} ± {r['std']:.4f}" if r else "—",
-                          "ours - paper": round(r["mean"] - value, 4) if r else np.nan})
+    for (method, metric), (value, scale) in paper_values(paper_dataset or dataset).items():
+        r = ours.get((method, metric))
+        table.append({"method": method, "metric": metric, "paper": value,
+                      "ours": mean_std(r["mean"], r["std"], scale=scale) if r else "—",
+                      "ours - paper": round(r["mean"] - value, 4) if r else np.nan})
     return pd.DataFrame(table)
 
 
-def _mean(rows, method, dataset, metric, setting="main"):
-    for r in rows:
-        if (r["method"], r["dataset"], r["metric"], r["setting"]) == (method, dataset, metric, setting):
-            return r["mean"], r["std"]
-    return None
+def paper_gaps(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Method × metric of ``ours - paper`` (a :func:`paper_comparison` table)."""
+    methods = [m for m in METHOD_ORDER if m in set(comparison["method"])]
+    return comparison.pivot(index="method", columns="metric", values="ours - paper").reindex(methods)[METRICS]
 
 
-def claims_table(rows: list[dict], *, nus_available: bool = False):
-    """The paper's claims beside our numbers, with a verdict computed from ``rows`` (results-store rows).
+# ---------------------------------------------------------------------- convergence and the unified space
+@dataclass
+class Convergence:
+    """One monitored DM2C fit on a training split, and the main run it must equal."""
 
-    Verdicts: ``holds`` / ``does not hold`` (on our data), prefixed ``substituted:`` for
-    Wikipedia (different features), ``not run`` where the data are absent, and suffixed
-    ``(within seed spread)`` when the two means differ by less than the larger std.
-    """
-    import pandas as pd
+    dataset: str
+    mix: MixedModalDataset
+    model: DM2C
+    acc: float  # this fit's training-split ACC
+    main_acc: float  # the main run's training-split ACC, same data set and seed
 
-    out = []
+    @property
+    def history(self) -> pd.DataFrame:
+        """Joint epochs (from 1): loss terms, plus ``acc``/``nmi`` on monitored epochs."""
+        return pd.DataFrame(self.model.history_)
 
-    def add(claim, dataset, ours, ok, prefix="", pair=None):
-        verdict = "not run" if ok is None else ("holds" if ok else "does not hold")
-        if pair is not None and abs(pair[0][0] - pair[1][0]) < max(pair[0][1], pair[1][1]):
-            verdict += " (within seed spread)"
-        out.append({"claim": claim, "dataset": dataset, "ours": ours,
-                    "verdict": f"{prefix}{verdict}" if ok is not None else verdict})
+    @property
+    def pretrain(self) -> pd.DataFrame:
+        """Pretraining epochs (from 1): reconstruction losses."""
+        return pd.DataFrame(self.model.pretrain_history_)
 
-    for dataset in DATASETS:
-        prefix = "substituted: " if dataset == "wikipedia" else ("" if dataset in PAPER else "extra data set: ")
-        for metric in ("acc", "nmi", "purity"):
-            dm2c = _mean(rows, "DM2C", dataset, metric)
-            base = {b: _mean(rows, b, dataset, metric) for b in BASELINES}
-            base = {b: v for b, v in base.items() if v is not None}
-            if dm2c is None or not base:
-                continue
-            best = max(base, key=lambda b: base[b][0])
-            add(f"DM2C beats every baseline ({metric})", dataset,
-                f"DM2C {dm2c[0]:.3f} ± {dm2c[1]:.3f} vs best {best} {base[best][0]:.3f} ± {base[best][1]:.3f}",
-                dm2c[0] > base[best][0], prefix, (dm2c, base[best]))
-        for variant, label in (("no_translation", "modality unifying (translation) helps"),
-                               ("no_cycle", "the cycle-consistency loss helps"),
-                               ("no_adv", "the adversarial loss helps")):
-            full = _mean(rows, "DM2C", dataset, "acc", "ablation:full")
-            abl = _mean(rows, f"DM2C-{variant}", dataset, "acc", f"ablation:{variant}")
-            if full is None or abl is None:
-                continue
-            add(f"ablation: {label} (acc)", dataset,
-                f"full {full[0]:.3f} ± {full[1]:.3f} vs without {abl[0]:.3f} ± {abl[1]:.3f}", full[0] > abl[0], prefix,
-                (full, abl))
-    if not nus_available:
-        add("DM2C beats every baseline on NUS-WIDE-10K", "nus-wide-10k", "data not on this machine", None)
-    return pd.DataFrame(out)
+    def check(self) -> str:
+        return (f"train-split ACC of this fit {self.acc:.4f}; main run of the same seed {self.main_acc:.4f}; "
+                f"identical: {np.isclose(self.acc, self.main_acc)}")
+
+    def modality(self) -> np.ndarray:
+        """Each unified row's modality name (A rows, then B rows)."""
+        names = self.mix.modality_names
+        return np.array([names[0]] * self.mix.n_a + [names[1]] * self.mix.n_b)
+
+    def panels(self) -> dict[str, np.ndarray]:
+        """The unified space before (pretrained autoencoders, untrained generators) and after joint training."""
+        return {"before joint training": self.model.transform(self.mix.x_a, self.mix.x_b, pretrained=True),
+                "after joint training": self.model.embedding_}
+
+
+def convergence_fit(b: DM2CBudget, main: pd.DataFrame, *, seed: int, dataset: str, device: str = "cpu",
+                    data_dir=None) -> Convergence:
+    """Refit the main run of ``seed`` on ``dataset`` with labels passed only to log k-means ACC/NMI every
+    ``b.monitor_every`` epochs (monitoring leaves the training random streams alone, so the fit is the same)."""
+    mix, _ = mixed_splits(dataset, seed=seed, fraction_a=0.5, budget=b, data_dir=data_dir)
+    cfg = replace(b.dm2c, monitor_every=b.monitor_every)
+    model = DM2C(mix.n_clusters, config=cfg, seed=seed, device=device).fit(mix.x_a, mix.x_b, y=mix.labels)
+    acc = clustering_report(mix.labels, model.labels_)["acc"]
+    main_acc = main.query("dataset == @dataset and seed == @seed")["DM2C|train|acc"].iloc[0]
+    return Convergence(dataset, mix, model, acc, main_acc)
+
+
+# ---------------------------------------------------------------------- results store
+def extra(b: DM2CBudget, data: pd.DataFrame, grids: dict[str, pd.DataFrame], wall_seconds: float) -> dict:
+    """The results file's ``extra``: data table, diverged runs, schedules, wall time, cached runs."""
+    return {"data": data.to_dict(orient="records"),
+            "diverged_runs": [e for df in grids.values() for e in df.loc[df["diverged"], "error"]],
+            "schedule": asdict(b.dm2c), "baseline_schedule": asdict(b.deep),
+            "notebook_wall_seconds": round(wall_seconds, 1),  # this execution; cached runs are not re-timed
+            "runs_in_cache": sum(len(df) for df in grids.values())}
