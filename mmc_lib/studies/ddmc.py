@@ -27,7 +27,6 @@ from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMC
 from mmc_lib.studies.data_and_baselines import classical_run
 from mmc_lib.studies.grid import grid, run_grid, summarize, to_result_rows
 
-NOTEBOOK = "01_ddmc"
 DEEP = {"DDMC": DDMC, "SiMVC": SiMVC, "CoMVC": CoMVC}
 CLASSICAL = ("KM", "Ncuts", "AmKM", "AmNcuts", "CoregMVSC")
 ORDER = (*CLASSICAL, "SiMVC", "CoMVC", "DDMC")  # rows of the main table
@@ -45,7 +44,8 @@ def datasets_present(names, data_dir=None) -> tuple[list[str], list[str]]:
 
 
 @lru_cache(maxsize=32)
-def dominant_choice(dataset: str, max_samples: int | None, data_dir: str | None = None) -> tuple[int, tuple[float, ...]]:
+def dominant_choice(dataset: str, max_samples: int | None,
+                    data_dir: str | None = None) -> tuple[int, tuple[float, ...]]:
     """(index, silhouettes) of :func:`~mmc_lib.methods.classical.choose_dominant_view` on the capped rows."""
     ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
     chosen, scores = choose_dominant_view(ds.views, ds.n_clusters, seed=0)
@@ -114,7 +114,7 @@ class DDMCStudy:
     seed: int = 0
     device: str = "cpu"
     data_dir: str | None = None
-    cache: Path | None = None  # study_cache("01_ddmc", profile, out_dir); None: run_grid needs one, so set it
+    cache: Path | None = None  # study_cache("01_ddmc", profile, out_dir); needed to run grids, not to build them
     n_jobs: int = 1
     paper_present: list[str] = field(init=False)
     paper_absent: list[str] = field(init=False)
