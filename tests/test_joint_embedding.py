@@ -1,4 +1,4 @@
-"""Aligners, the InfoNCE loss, knee-eps DBSCAN and the Wikipedia split."""
+"""Aligners, the InfoNCE loss, knee-eps DBSCAN, the Wikipedia split and the study behind notebook 03."""
 
 import math
 
@@ -185,9 +185,9 @@ def test_score_labels_noise_modes():
 
 @pytest.mark.skipif(not (available("wikipedia") and available("wikipedia-test")), reason="Wikipedia data absent")
 def test_wikipedia_split_sizes_and_disjoint():
-    from mmc_lib.methods.joint_experiments import wikipedia_split
+    from mmc_lib.data import wikipedia_split
 
-    train, test = wikipedia_split()
+    train, test = wikipedia_split(scale=False)  # the raw features the aligners are fitted on
     assert (train.n_samples, test.n_samples) == (2173, 693)
     keys = {r.tobytes() for r in np.hstack(train.views)}
     assert not any(r.tobytes() in keys for r in np.hstack(test.views))
@@ -207,7 +207,7 @@ def test_contrastive_keeps_lowest_held_out_loss_epoch():
 
 @pytest.mark.skipif(not available("cub"), reason="CUB data absent")
 def test_clustering_run_keys_and_seed_dependence():
-    from mmc_lib.methods.joint_experiments import clustering_run
+    from mmc_lib.studies.joint_embedding import clustering_run
 
     a = clustering_run("cub", "cca", 0, "smoke")
     b = clustering_run("cub", "cca", 1, "smoke")
@@ -216,3 +216,53 @@ def test_clustering_run_keys_and_seed_dependence():
     assert a["dbscan_eps"] == b["dbscan_eps"]  # CCA and DBSCAN have no seed; only K-Means restarts differ
     with pytest.raises(ValueError, match="unknown representation"):
         clustering_run("cub", "pixels", 0, "smoke")
+
+
+# ------------------------------------------------------------------ the study's rows and the grader
+
+
+def test_clustering_data_rejects_unknown_dataset():
+    from mmc_lib.studies.budgets import budget
+    from mmc_lib.studies.joint_embedding import clustering_data
+
+    with pytest.raises(ValueError, match="unknown clustering dataset"):
+        clustering_data("digits", budget("03_joint_embedding", "smoke"))
+
+
+def _fake_runs():
+    """Two seeds of retrieval runs and of one dataset's clustering runs, as run_grid returns them."""
+    import pandas as pd
+
+    from mmc_lib.studies.joint_embedding import (ALIGNERS, CLUSTER_METRICS, COSINE_METRICS, REPRESENTATIONS,
+                                                 RETRIEVAL_METRICS)
+
+    ret = pd.DataFrame([{"method": m, "seed": s, **{k: (0.3 if m == "contrastive" else 0.2) + 0.01 * s
+                                                     for k in RETRIEVAL_METRICS + COSINE_METRICS}}
+                        for m in ALIGNERS for s in (0, 1)])
+    clu = pd.DataFrame([{"dataset": "cub", "representation_name": r, "seed": s,
+                         **{f"{a}_{k}": 0.5 + 0.1 * (r == "contrastive") for a in ("kmeans", "dbscan")
+                            for k in CLUSTER_METRICS},
+                         "dbscan_eps": 1.0, "dbscan_n_clusters": 1, "dbscan_noise_frac": 0.1}
+                        for r in REPRESENTATIONS for s in (0, 1)])
+    return ret, clu
+
+
+def test_result_rows_hold_chance_and_the_grader_reads_them():
+    from mmc_lib.audit import grade_notebook
+    from mmc_lib.studies.joint_embedding import result_rows, retrieval_summary
+
+    ret, clu = _fake_runs()
+    rows = result_rows(clu, retrieval_summary(ret), chance=0.1)
+    chance = [r for r in rows if r["method"] == "chance"]
+    assert {r["metric"] for r in chance} == {"map_img2txt", "map_txt2img", "map_mean"}
+    assert all(r["setting"] == "retrieval" and r["std"] == 0.0 and r["n_seeds"] == 1 for r in chance)
+    assert len(rows) == 5 * 2 * 3 + 5 * 2 + 2 * 9 + 3 + 2 * 2  # clustering, DBSCAN extras, retrieval, chance, cosines
+    verdicts = grade_notebook("03_joint_embedding", rows, profile="smoke")
+    orders = verdicts.orderings.set_index("id")
+    assert orders.loc["mmcluster.order.joint-space-search-beats-chance.map", "verdict"] == "holds"
+    assert orders.loc["mmcluster.order.cca-space-search-beats-chance.map", "checked"] == "1/1 datasets"
+    assert orders.loc["mmcluster.order.joint-space-kmeans-beats-each-modality.acc", "verdict"] == "holds"
+    numbers = verdicts.numbers.set_index("id")
+    if available("wikipedia"):  # the published CM row is found among our cca@retrieval rows
+        cm = numbers.loc["rasiwasia2010.wikipedia.cm.map-img2txt"]
+        assert cm["ours_mean"] == pytest.approx(0.205) and cm["verdict"] == "below"

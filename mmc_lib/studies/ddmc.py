@@ -1,63 +1,41 @@
-"""The experiments of notebook 01 (DDMC) as functions of plain parameters, for :func:`mmc_lib.experiments.run_grid`.
+"""Notebook 01 (DDMC): DDMC beside SiMVC/CoMVC and the classical rows, its ablation, the α/β grid, enhancement vs
+fusion, convergence and the dominant-view check — as calls the notebook makes.
 
-One run = one method (or DDMC variant), one dataset, one seed → metrics, seconds and what the method chose.
-:class:`DDMCPlan` holds the budget of each experiment for the ``smoke`` and ``full`` profiles.
+One run = one method (or DDMC variant), one dataset, one seed → metrics, seconds and what the method chose
+(:func:`run_deep`; the classical rows use :func:`mmc_lib.studies.data_and_baselines.classical_run`). A
+:class:`DDMCStudy` builds each grid of runs from the budget (:func:`mmc_lib.studies.budgets.budget`) and runs it
+through :func:`mmc_lib.studies.grid.run_grid`, cached under ``study_cache("01_ddmc", profile, out_dir)``.
+Every paper number comes from the ledger (``claims/ddmc.yaml``).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
-import numpy as np
+import pandas as pd
 
-from mmc_lib.data import available, load, subsample
-from mmc_lib.metrics import accuracy, clustering_report
+from mmc_lib.data import MultiViewDataset, available, load
+from mmc_lib.methods.classical import choose_dominant_view, per_view_kmeans
 from mmc_lib.methods.ddmc import ABLATIONS, DDMC
-from mmc_lib.methods.mvc_baselines import CoMVC, SiMVC
-from mmc_lib.methods.mvc_parts import MVCConfig
-from mmc_lib.runtime import get_profile
+from mmc_lib.methods.mvc import CoMVC, MVCConfig, SiMVC
+from mmc_lib.metrics import accuracy, clustering_report
+from mmc_lib.results import mean_std
+from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMCBudget
+from mmc_lib.studies.data_and_baselines import classical_run
+from mmc_lib.studies.grid import grid, run_grid, summarize, to_result_rows
 
-PAPER_DATASETS = ("caltech-3v", "caltech-4v", "esp-game", "flickr", "iapr")  # the paper's five
-OUR_DATASETS = ("mnist-usps", "cub", "wikipedia", "prokaryotic", "synthetic3d")  # real multi-view sets we have
 DEEP = {"DDMC": DDMC, "SiMVC": SiMVC, "CoMVC": CoMVC}
 CLASSICAL = ("KM", "Ncuts", "AmKM", "AmNcuts", "CoregMVSC")
+ORDER = (*CLASSICAL, "SiMVC", "CoMVC", "DDMC")  # rows of the main table
+VARIANTS = ("DDC", "DDC+FDL", "DDC+CDL", "all")  # rows of the ablation
+STRATEGIES = ("enhancement", "fusion")
 METRICS = ("acc", "nmi", "ari", "purity")
 
 
-@dataclass(frozen=True)
-class DDMCPlan:
-    """How much of each experiment a profile runs."""
-
-    seeds: tuple[int, ...] = (0, 1, 2)  # seeds of the main table, ablation and fusion
-    epochs: int = 100  # Adam epochs per training run
-    n_restarts: int = 2  # restarts per seed, lowest final objective wins
-    max_samples: dict = field(default_factory=lambda: {"mnist-usps": 2000, "wikipedia": 2000})  # stratified caps
-    alpha: float = 0.1  # DDMC defaults, fixed a priori (not tuned on labels)
-    beta: float = 0.1
-    ablation_datasets: tuple[str, ...] = ("cub", "prokaryotic")
-    ablation_restarts: int = 1  # ablation and fusion runs (their "all"/"enhancement" rows use the same)
-    grid_values: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0)  # α and β, log scale
-    grid_datasets: tuple[str, ...] = ("cub",)
-    grid_seeds: tuple[int, ...] = (0,)
-    curve_datasets: tuple[str, ...] = ("cub", "synthetic3d")  # convergence and t-SNE over epochs
-    snapshot_epochs: tuple[int, ...] = (0, 25, 50, 75, 100)
-    dominant_seeds: tuple[int, ...] = (0,)  # DDMC with every view as dominant (1 restart)
-    dominant_datasets: tuple[str, ...] = ("cub", "prokaryotic")
-
-    @classmethod
-    def preset(cls, profile: str) -> DDMCPlan:
-        """``full`` as above; ``smoke``: 400 rows, 8 epochs, 2 seeds, a 3 × 3 grid on one dataset."""
-        if get_profile(profile).name == "full":
-            return cls()
-        return cls(seeds=(0, 1), epochs=8, n_restarts=1, max_samples={n: 400 for n in OUR_DATASETS + PAPER_DATASETS},
-                   ablation_datasets=("cub", "synthetic3d"), grid_values=(0.01, 0.1, 1.0), grid_datasets=("synthetic3d",),
-                   dominant_datasets=("cub", "synthetic3d"), curve_datasets=("synthetic3d",), snapshot_epochs=(0, 2, 4, 6, 8))
-
-    def config(self, n_restarts: int | None = None) -> MVCConfig:
-        return replace(MVCConfig(), epochs=self.epochs, n_restarts=n_restarts or self.n_restarts)
-
+# ----------------------------------------------------------------- data
 
 def datasets_present(names, data_dir=None) -> tuple[list[str], list[str]]:
     """Split ``names`` into (present, absent) on this machine."""
@@ -66,20 +44,15 @@ def datasets_present(names, data_dir=None) -> tuple[list[str], list[str]]:
 
 
 @lru_cache(maxsize=32)
-def load_capped(dataset: str, max_samples: int | None, data_dir: str | None = None):
-    """The data set, stratified-subsampled to ``max_samples`` rows (seed 0, the same rows for every method)."""
-    return subsample(load(dataset, data_dir=data_dir), max_samples, seed=0)
+def dominant_choice(dataset: str, max_samples: int | None,
+                    data_dir: str | None = None) -> tuple[int, tuple[float, ...]]:
+    """(index, silhouettes) of :func:`~mmc_lib.methods.classical.choose_dominant_view` on the capped rows."""
+    ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
+    chosen, scores = choose_dominant_view(ds.views, ds.n_clusters, seed=0)
+    return chosen, tuple(float(s) for s in scores)
 
 
-@lru_cache(maxsize=32)
-def dominant_choice(dataset: str, max_samples: int | None, data_dir: str | None = None) -> tuple[int, tuple[float, ...]]:
-    """(index, silhouettes): the view whose k-means partition has the highest silhouette — no labels."""
-    from mmc_lib.baselines import view_silhouettes
-
-    ds = load_capped(dataset, max_samples, data_dir)
-    scores = tuple(float(s) for s in view_silhouettes(ds.views, ds.n_clusters, seed=0))
-    return int(np.argmax(scores)), scores
-
+# ----------------------------------------------------------------- one run
 
 def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: int, max_samples: int | None = None,
              alpha: float = 0.1, beta: float = 0.1, variant: str = "all", combine: str = "enhance",
@@ -89,8 +62,8 @@ def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: i
         raise ValueError(f"unknown deep method {method!r}; known: {sorted(DEEP)}")
     if variant not in ABLATIONS:
         raise ValueError(f"unknown DDMC variant {variant!r}; known: {sorted(ABLATIONS)}")
-    ds = load_capped(dataset, max_samples, data_dir)
-    config = replace(MVCConfig(), epochs=epochs, n_restarts=n_restarts)
+    ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
+    config = MVCConfig(epochs=epochs, n_restarts=n_restarts)
     if method == "DDMC":
         dm = dominant_choice(dataset, max_samples, data_dir)[0] if dominant == "silhouette" else int(dominant)
         model = DDMC(ds.n_clusters, alpha=alpha, beta=beta, dominant=dm, losses=ABLATIONS[variant],
@@ -99,7 +72,7 @@ def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: i
         model = DEEP[method](ds.n_clusters, config=config, seed=seed, device=device)
     start = time.perf_counter()
     labels = model.fit_predict(ds.views)
-    report = {m: v for m, v in clustering_report(ds.labels, labels).items()}
+    report = dict(clustering_report(ds.labels, labels))
     report.update(seconds=time.perf_counter() - start, n_samples=ds.n_samples,
                   objective=float(min(model.restart_objectives_)),
                   seconds_per_epoch=(time.perf_counter() - start) / (epochs * n_restarts))
@@ -108,82 +81,328 @@ def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: i
     return report
 
 
-def run_classical(method: str, dataset: str, seed: int, *, max_samples: int | None = None,
-                  data_dir: str | None = None) -> dict:
-    """One classical baseline (KM, Ncuts, AmKM, AmNcuts, CoregMVSC) on the same rows as the deep methods."""
-    from mmc_lib.baselines import BASELINES
-
-    if method not in BASELINES:
-        raise ValueError(f"unknown baseline {method!r}; known: {sorted(BASELINES)}")
-    ds = load_capped(dataset, max_samples, data_dir)
-    start = time.perf_counter()
-    labels = BASELINES[method](ds.n_clusters, seed=seed).fit_predict(ds.views)
-    return {**clustering_report(ds.labels, labels), "seconds": time.perf_counter() - start, "n_samples": ds.n_samples}
-
-
 def single_view_accuracy(dataset: str, *, max_samples: int | None = None, data_dir: str | None = None) -> list[dict]:
     """Per view: silhouette of its k-means partition (what DDMC uses) and that partition's ACC (uses labels)."""
-    from mmc_lib.baselines import per_view_kmeans
-
-    ds = load_capped(dataset, max_samples, data_dir)
+    ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
     chosen, scores = dominant_choice(dataset, max_samples, data_dir)
     partitions = per_view_kmeans(ds.views, ds.n_clusters, seed=0)
     return [{"dataset": dataset, "view": i, "view_name": ds.view_names[i], "silhouette": scores[i],
              "kmeans_acc": accuracy(ds.labels, p), "chosen": i == chosen} for i, p in enumerate(partitions)]
 
 
-def training_curves(dataset: str, *, plan: DDMCPlan, seed: int = 0, device: str = "cpu",
+def training_curves(dataset: str, *, budget: DDMCBudget, seed: int = 0, device: str = "cpu",
                     data_dir: str | None = None) -> DDMC:
-    """One DDMC fit that logs every loss term and ACC/NMI per epoch and keeps ``E`` at ``plan.snapshot_epochs``.
+    """One DDMC fit that logs every loss term and ACC/NMI per epoch and keeps ``E`` at ``budget.snapshot_epochs``.
 
     Labels are passed only for the per-epoch ACC/NMI log; the fit itself is identical without them.
     """
-    max_samples = plan.max_samples.get(dataset)
-    ds = load_capped(dataset, max_samples, data_dir)
+    max_samples = budget.cap(dataset)
+    ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
     dm = dominant_choice(dataset, max_samples, data_dir)[0]
-    model = DDMC(ds.n_clusters, alpha=plan.alpha, beta=plan.beta, dominant=dm, config=plan.config(n_restarts=1),
-                 seed=seed, device=device, snapshot_epochs=plan.snapshot_epochs)
+    model = DDMC(ds.n_clusters, alpha=budget.alpha, beta=budget.beta, dominant=dm,
+                 config=budget.config(n_restarts=1), seed=seed, device=device, snapshot_epochs=budget.snapshot_epochs)
     return model.fit(ds.views, ds.labels)
 
 
-def paper_table(setting: str = "main"):
+# ----------------------------------------------------------------- the grids of one notebook run
+
+@dataclass
+class DDMCStudy:
+    """The runs of notebook 01 under one budget: which data sets, which grids, where they are cached."""
+
+    budget: DDMCBudget
+    seed: int = 0
+    device: str = "cpu"
+    data_dir: str | None = None
+    cache: Path | None = None  # study_cache("01_ddmc", profile, out_dir); needed to run grids, not to build them
+    n_jobs: int = 1
+    paper_present: list[str] = field(init=False)
+    paper_absent: list[str] = field(init=False)
+    ours_present: list[str] = field(init=False)
+    ours_absent: list[str] = field(init=False)
+
+    def __post_init__(self):
+        self.paper_present, self.paper_absent = datasets_present(DDMC_PAPER_DATASETS, self.data_dir)
+        self.ours_present, self.ours_absent = datasets_present(DDMC_OUR_DATASETS, self.data_dir)
+
+    @property
+    def datasets(self) -> list[str]:
+        """The paper's data sets that are present, then ours."""
+        return self.paper_present + self.ours_present
+
+    def subset(self, names) -> list[str]:
+        """``names`` that are present, plus every present paper data set (they run in every experiment)."""
+        return [d for d in names if d in self.datasets and d not in self.paper_present] + self.paper_present
+
+    def load(self, dataset: str) -> MultiViewDataset:
+        """The rows every method of this study sees (the budget's stratified cap)."""
+        return load(dataset, data_dir=self.data_dir, max_samples=self.budget.cap(dataset))
+
+    def describe(self) -> str:
+        b = self.budget
+        return (f"seeds {b.seeds(self.seed)} | epochs {b.epochs} | restarts {b.n_restarts} | row caps {b.max_samples}"
+                f" | parallel runs {self.n_jobs}")
+
+    def availability(self) -> str:
+        return (f"paper data sets present: {self.paper_present or 'none'}\n"
+                f"paper data sets absent (their rows stay 'not run'): {self.paper_absent}\n"
+                f"our real multi-view sets: {self.ours_present} | absent: {self.ours_absent or 'none'}")
+
+    # -- run lists (plain dicts: run_grid's cache key is their content)
+    def _deep(self, runs: list[dict], **fixed) -> list[dict]:
+        """Each run with the budget's epochs, ``fixed`` (restarts, α/β), its row cap, the device and data folder."""
+        b = self.budget
+        return [dict(r, epochs=b.epochs, **fixed, max_samples=b.cap(r["dataset"]), device=self.device,
+                     data_dir=self.data_dir) for r in runs]
+
+    def _weights(self) -> dict:
+        return {"alpha": self.budget.alpha, "beta": self.budget.beta}
+
+    def main_runs(self) -> tuple[list[dict], list[dict]]:
+        """(deep, classical): every method of the main table on every present data set and seed."""
+        seeds = list(self.budget.seeds(self.seed))
+        deep = self._deep(grid(method=list(DEEP), dataset=self.datasets, seed=seeds),
+                          n_restarts=self.budget.n_restarts, **self._weights())
+        classical = [dict(r, max_samples=self.budget.cap(r["dataset"]), data_dir=self.data_dir)
+                     for r in grid(method=list(CLASSICAL), dataset=self.datasets, seed=seeds)]
+        return deep, classical
+
+    def ablation_runs(self) -> list[dict]:
+        """DDMC with each loss group switched off, one restart per seed."""
+        runs = grid(method=["DDMC"], dataset=self.subset(self.budget.ablation_datasets),
+                    seed=list(self.budget.seeds(self.seed)), variant=list(VARIANTS))
+        return self._deep(runs, n_restarts=self.budget.ablation_restarts, **self._weights())
+
+    def fusion_runs(self) -> list[dict]:
+        """The ablation's "all" runs with ``D^dm`` replaced by the fusion of all modalities."""
+        return [dict(r, combine="fuse") for r in self.ablation_runs() if r["variant"] == "all"]
+
+    def grid_runs(self) -> list[dict]:
+        """The α × β grid, all loss groups on, one restart per cell."""
+        values = list(self.budget.grid_values)
+        runs = grid(method=["DDMC"], dataset=self.subset(self.budget.grid_datasets),
+                    seed=list(self.budget.grid_seeds(self.seed)), alpha=values, beta=values)
+        return self._deep(runs, n_restarts=1)
+
+    def dominant_runs(self) -> list[dict]:
+        """DDMC with each view forced as the dominant one, one restart."""
+        runs = [{"method": "DDMC", "dataset": name, "seed": s, "dominant": v}
+                for name in self.subset(self.budget.dominant_datasets)
+                for v in range(len(self.load(name).views)) for s in self.budget.dominant_seeds(self.seed)]
+        return self._deep(runs, n_restarts=1, **self._weights())
+
+    # -- running them
+    def _run(self, fn, runs: list[dict], folder: str, desc: str) -> pd.DataFrame:
+        if self.cache is None:
+            raise ValueError("DDMCStudy.cache is not set: pass study_cache('01_ddmc', profile, out_dir)")
+        return run_grid(fn, runs, cache_dir=Path(self.cache) / folder, n_jobs=self.n_jobs, desc=desc)
+
+    def main(self) -> pd.DataFrame:
+        """Every run of the main table: the classical rows, then the deep ones."""
+        deep_runs, classical_runs = self.main_runs()
+        deep = self._run(run_deep, deep_runs, "deep", "deep")
+        classical = self._run(classical_run, classical_runs, "classical", "classical")
+        return pd.concat([classical, deep], ignore_index=True)
+
+    def ablation(self) -> pd.DataFrame:
+        return self._run(run_deep, self.ablation_runs(), "deep", "ablation")
+
+    def fusion(self) -> pd.DataFrame:
+        return self._run(run_deep, self.fusion_runs(), "deep", "fusion")
+
+    def alpha_beta(self) -> pd.DataFrame:
+        return self._run(run_deep, self.grid_runs(), "deep", "alpha/beta grid")
+
+    def dominant(self) -> pd.DataFrame:
+        return self._run(run_deep, self.dominant_runs(), "deep", "dominant")
+
+    def curves(self) -> dict[str, DDMC]:
+        """One logged DDMC fit per curve data set (convergence and t-SNE over epochs)."""
+        return {name: training_curves(name, budget=self.budget, seed=self.seed, device=self.device,
+                                      data_dir=self.data_dir)
+                for name in self.budget.curve_datasets if name in self.datasets}
+
+    # -- tables that need the data
+    def datasets_table(self) -> pd.DataFrame:
+        """Per data set: rows, clusters, each view's silhouette and the dominant view DDMC takes."""
+        rows = []
+        for name in self.datasets:
+            ds = self.load(name)
+            chosen, scores = dominant_choice(name, self.budget.cap(name), self.data_dir)
+            rows.append({"dataset": name, "n": ds.n_samples, "K": ds.n_clusters,
+                         "views": " / ".join(f"{v} ({s:.3f})" for v, s in zip(ds.view_names, scores)),
+                         "dominant": ds.view_names[chosen]})
+        return pd.DataFrame(rows).set_index("dataset")
+
+    def views_table(self, dominant_runs: pd.DataFrame) -> pd.DataFrame:
+        """Per view: silhouette, its k-means ACC and DDMC's ACC with that view dominant (mean over seeds)."""
+        views = pd.DataFrame([r for name in self.subset(self.budget.dominant_datasets)
+                              for r in single_view_accuracy(name, max_samples=self.budget.cap(name),
+                                                            data_dir=self.data_dir)])
+        acc = dominant_runs.groupby(["dataset", "dominant"])["acc"].mean().rename("ddmc_acc").reset_index()
+        return (views.merge(acc, left_on=["dataset", "view"], right_on=["dataset", "dominant"])
+                .drop(columns="dominant"))
+
+    def dominant_views(self) -> dict[str, str]:
+        """The dominant view DDMC takes on each data set (by name)."""
+        return {n: self.load(n).view_names[dominant_choice(n, self.budget.cap(n), self.data_dir)[0]]
+                for n in self.datasets}
+
+    def result_rows(self, main: pd.DataFrame, ablation: pd.DataFrame, fusion: pd.DataFrame,
+                    sweep: pd.DataFrame) -> list[dict]:
+        """The rows for ``results/<profile>/01_ddmc.json`` (settings ``main``, ``ablation:<variant>``,
+        ``enhancement``/``fusion`` and ``grid:alpha=…,beta=…``), each capped data set noted as a subsample."""
+        rows = result_rows(main, ablation, fusion, sweep)
+        for r in rows:
+            cap = self.budget.cap(r["dataset"])
+            if cap and load(r["dataset"], data_dir=self.data_dir).n_samples > cap:
+                r["note"] = f"stratified subsample of {cap} rows"
+        return rows
+
+    def extra(self, speed: pd.DataFrame, wall_seconds: float) -> dict:
+        """The ``extra`` provenance of the results file: the budget (with the seeds run), what was absent, the
+        dominant views, the seconds per epoch."""
+        b = self.budget
+        return {"budget": {**_plain(asdict(b)), "seeds": list(b.seeds(self.seed)),
+                           "grid_seeds": list(b.grid_seeds(self.seed)),
+                           "dominant_seeds": list(b.dominant_seeds(self.seed))},
+                "paper_datasets_absent": self.paper_absent, "wall_seconds": round(wall_seconds, 1),
+                "dominant": self.dominant_views(),
+                "seconds_per_epoch": {m: {d: float(x) for d, x in r.items()} for m, r in speed.T.to_dict().items()}}
+
+
+def _plain(value):
+    """Tuples as lists, recursively (JSON-ready)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+# ----------------------------------------------------------------- summaries and tables (plain frames in, frames out)
+
+def summarize_by(runs: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Mean, std and count of every metric per (``key``, dataset)."""
+    return summarize(runs, [key, "dataset"], list(METRICS))
+
+
+def enhancement_vs_fusion(ablation: pd.DataFrame, fusion: pd.DataFrame) -> pd.DataFrame:
+    """Summary per (strategy, dataset): the ablation's "all" runs (enhancement) beside the fusion runs."""
+    enh = ablation[ablation.variant == "all"].assign(strategy="enhancement")
+    return summarize_by(pd.concat([enh, fusion.assign(strategy="fusion")], ignore_index=True), "strategy")
+
+
+def best_baseline_table(main_summary: pd.DataFrame, datasets) -> pd.DataFrame:
+    """Per data set: DDMC's mean ACC/NMI beside the best baseline we ran (by mean ACC), in percent."""
+    rows = []
+    for name in datasets:
+        s = main_summary[main_summary.dataset == name].set_index("method")
+        baselines = s.drop(index="DDMC")
+        best = baselines["acc_mean"].idxmax()
+        rows.append({"dataset": name, "DDMC acc": round(100 * s.loc["DDMC", "acc_mean"], 1),
+                     "best baseline": best, "its acc": round(100 * baselines.loc[best, "acc_mean"], 1),
+                     "DDMC − best": round(100 * (s.loc["DDMC", "acc_mean"] - baselines.loc[best, "acc_mean"]), 1),
+                     "DDMC nmi": round(100 * s.loc["DDMC", "nmi_mean"], 1),
+                     "best baseline nmi": round(100 * baselines["nmi_mean"].max(), 1)})
+    return pd.DataFrame(rows).set_index("dataset")
+
+
+def view_choice(views: pd.DataFrame) -> pd.DataFrame:
+    """Per data set: the view the silhouette picks beside the best view by DDMC ACC and by k-means ACC."""
+    out = views.groupby("dataset").apply(
+        lambda g: pd.Series({"silhouette picks": g.loc[g.silhouette.idxmax(), "view_name"],
+                             "best by DDMC acc": g.loc[g.ddmc_acc.idxmax(), "view_name"],
+                             "best by k-means acc": g.loc[g.kmeans_acc.idxmax(), "view_name"]}), include_groups=False)
+    out["silhouette = best DDMC view"] = out["silhouette picks"] == out["best by DDMC acc"]
+    return out
+
+
+def speed_table(main: pd.DataFrame) -> pd.DataFrame:
+    """Median seconds per training epoch of each deep method on each data set (main-table runs)."""
+    deep = main[main.method.isin(DEEP)]
+    return deep.groupby(["method", "dataset"])["seconds_per_epoch"].median().unstack().round(3)
+
+
+def result_rows(main: pd.DataFrame, ablation: pd.DataFrame, fusion: pd.DataFrame, sweep: pd.DataFrame) -> list[dict]:
+    """Long-format result rows of every experiment (see :meth:`DDMCStudy.result_rows`, which adds the notes)."""
+    metrics = list(METRICS)
+    rows = to_result_rows(summarize_by(main, "method"), metrics=metrics, setting="main")
+    abl = summarize_by(ablation, "variant")
+    for v in VARIANTS:
+        rows += to_result_rows(abl[abl.variant == v].assign(method="DDMC"), metrics=metrics, setting=f"ablation:{v}")
+    ef = enhancement_vs_fusion(ablation, fusion)
+    for strategy in STRATEGIES:
+        rows += to_result_rows(ef[ef.strategy == strategy].assign(method="DDMC"), metrics=metrics, setting=strategy)
+    grid_summary = summarize(sweep, ["method", "dataset", "alpha", "beta"], metrics)
+    for (a, b), g in grid_summary.groupby(["alpha", "beta"]):
+        rows += to_result_rows(g, metrics=metrics, setting=f"grid:alpha={a:g},beta={b:g}")
+    return rows
+
+
+# ----------------------------------------------------------------- the paper's numbers (from the ledger)
+
+@lru_cache(maxsize=1)
+def _ledger():
+    from mmc_lib.audit import claims_dir, load_ledger
+
+    return load_ledger(claims_dir() / "ddmc.yaml")
+
+
+def paper_names() -> dict[str, str]:
+    """Our registry name → the paper's data set name, from the ledger's ``datasets:`` map.
+
+    >>> paper_names()["esp-game"]
+    'ESP-Game'
+    """
+    return {ours: paper for paper, dmap in _ledger().datasets.items() for ours in dmap.ours}
+
+
+def paper_table(setting: str = "main") -> pd.DataFrame:
     """The slides' numbers of one table (``main`` or ``ablation``, by claim id) as a tidy frame (fractions).
 
     >>> float(paper_table("ablation").query("dataset == 'Caltech-3V' and metric == 'acc'").paper.max())
     0.767
     """
-    import pandas as pd
-
-    from mmc_lib.claims import claims_dir, load_ledger
-
-    ledger = load_ledger(claims_dir() / "ddmc.yaml")
     rows = [{"method": c.method, "dataset": c.dataset, "metric": c.metric, "paper": c.fraction}
-            for c in ledger.claims if c.kind == "value" and c.id.startswith(f"ddmc.{setting}.")]
+            for c in _ledger().claims if c.kind == "value" and c.id.startswith(f"ddmc.{setting}.")]
     return pd.DataFrame(rows)
 
 
-PAPER_NAMES = {"caltech-3v": "Caltech-3V", "caltech-4v": "Caltech-4V", "esp-game": "ESP-Game", "flickr": "Flickr",
-               "iapr": "IAPR"}
+def paper_row(method: str = "DDMC", setting: str = "main") -> pd.DataFrame:
+    """One method's numbers in the paper's table: metric × data set, in percent as printed.
+
+    >>> float(paper_row().loc["acc", "Caltech-3V"])
+    76.7
+    """
+    paper = paper_table(setting)
+    paper = paper[paper.method == method]
+    return (100 * paper.pivot(index="metric", columns="dataset", values="paper")).round(1)
 
 
-def compare_with_paper(summary, *, metric: str, setting: str = "main", methods=None):
-    """Paper value beside ours (mean ± std, percent) and the difference, for the paper's five data sets.
+def compare_with_paper(summary: pd.DataFrame, *, metric: str, setting: str = "main", methods=None) -> pd.DataFrame:
+    """Paper value beside ours (:func:`~mmc_lib.results.mean_std`, percent) and the difference, for the paper's
+    five data sets.
 
-    ``summary`` is a :func:`mmc_lib.experiments.summarize` frame with ``method`` and ``dataset`` columns
+    ``summary`` is a :func:`~mmc_lib.studies.grid.summarize` frame with ``method`` and ``dataset`` columns
     (ours); a paper data set we did not run shows ``not run``.
     """
-    import pandas as pd
-
     paper = paper_table(setting)
     paper = paper[paper.metric == metric]
     if methods is not None:
         paper = paper[paper.method.isin(methods)]
-    ours = {(r.method, PAPER_NAMES.get(r.dataset, r.dataset)): (r[f"{metric}_mean"], r[f"{metric}_std"])
+    names = paper_names()
+    ours = {(r.method, names.get(r.dataset, r.dataset)): (r[f"{metric}_mean"], r[f"{metric}_std"])
             for _, r in summary.iterrows()}
     rows = []
     for _, r in paper.iterrows():
         got = ours.get((r.method, r.dataset))
         rows.append({"method": r.method, "dataset": r.dataset, "paper": round(100 * r.paper, 1),
-                     "ours": f"{100 * got[0]:.1f} ± {100 * got[1]:.1f}" if got else "not run",
+                     "ours": mean_std(*got) if got else "not run",
                      "diff": round(100 * (got[0] - r.paper), 1) if got else None})
     return pd.DataFrame(rows)
+
+
+def paper_vs_ours(summary: pd.DataFrame, *, metric: str, methods=ORDER) -> pd.DataFrame:
+    """:func:`compare_with_paper` as a table: one row per method, (data set × paper/ours/diff) columns."""
+    cmp = compare_with_paper(summary, metric=metric, methods=methods)
+    return (cmp.pivot(index="method", columns="dataset", values=["paper", "ours", "diff"])
+            .swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False).reindex(list(methods)))

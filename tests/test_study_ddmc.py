@@ -1,0 +1,94 @@
+"""Study 01 (DDMC): the grids follow the budget and the notebook's seed, the one dominant-view rule is used, a run
+reports what the tables need, and the result rows carry their subsample note."""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmc_lib.methods.classical import choose_dominant_view
+from mmc_lib.studies import ddmc
+from mmc_lib.studies.budgets import budget
+
+CAP = 120  # rows of synthetic3d (600) the tests keep
+
+
+@pytest.fixture
+def tiny(shared_data_dir):
+    """A smoke budget cut to a few rows and epochs, on the shared data."""
+    b = replace(budget("01_ddmc", "smoke"), epochs=2, max_samples={"synthetic3d": CAP, "cub": CAP})
+    return ddmc.DDMCStudy(b, seed=5, data_dir=str(shared_data_dir))
+
+
+def test_dominant_choice_is_the_one_rule_on_the_capped_rows(tiny):
+    ds = tiny.load("synthetic3d")
+    assert ds.n_samples == CAP
+    chosen, scores = ddmc.dominant_choice("synthetic3d", CAP, tiny.data_dir)
+    expected, expected_scores = choose_dominant_view(ds.views, ds.n_clusters, seed=0)
+    assert chosen == expected and np.allclose(scores, expected_scores)
+
+
+def test_run_deep_reports_the_metrics_and_the_dominant_view(tiny):
+    dm = ddmc.dominant_choice("synthetic3d", CAP, tiny.data_dir)[0]
+    out = ddmc.run_deep("DDMC", "synthetic3d", 0, epochs=2, n_restarts=1, max_samples=CAP, data_dir=tiny.data_dir)
+    assert set(ddmc.METRICS) <= set(out) and 0 <= out["acc"] <= 1
+    assert out["n_samples"] == CAP and out["seconds_per_epoch"] > 0 and np.isfinite(out["objective"])
+    assert out["dominant_view"] == tiny.load("synthetic3d").view_names[dm]
+    simvc = ddmc.run_deep("SiMVC", "synthetic3d", 0, epochs=1, n_restarts=1, max_samples=CAP,
+                          data_dir=tiny.data_dir)
+    assert "dominant_view" not in simvc
+    with pytest.raises(ValueError, match="unknown deep method"):
+        ddmc.run_deep("DEC", "synthetic3d", 0, epochs=1, n_restarts=1)
+
+
+def test_grids_follow_the_budget_and_the_notebook_seed(tiny):
+    b = tiny.budget
+    deep, classical = tiny.main_runs()
+    assert {r["seed"] for r in deep} == {r["seed"] for r in classical} == {5, 6}
+    assert len(deep) == len(ddmc.DEEP) * len(tiny.datasets) * b.n_seeds
+    assert all(r["max_samples"] == b.cap(r["dataset"]) and r["epochs"] == 2 for r in deep)
+    assert set(classical[0]) == {"method", "dataset", "seed", "max_samples", "data_dir"}  # classical_run's params
+    ablation = tiny.ablation_runs()
+    assert {r["variant"] for r in ablation} == set(ddmc.VARIANTS)
+    assert {r["dataset"] for r in ablation} == {d for d in b.ablation_datasets if d in tiny.datasets}
+    fusion = tiny.fusion_runs()
+    assert len(fusion) == len(ablation) // len(ddmc.VARIANTS) and {r["combine"] for r in fusion} == {"fuse"}
+    cells = tiny.grid_runs()
+    assert len(cells) == len(b.grid_values) ** 2 * b.n_grid_seeds and {r["seed"] for r in cells} == {5}
+    dominant = tiny.dominant_runs()
+    n_views = sum(len(tiny.load(d).views) for d in tiny.subset(b.dominant_datasets))
+    assert sorted(r["dominant"] for r in dominant if r["dataset"] == "synthetic3d") == [0, 1, 2]
+    assert len(dominant) == n_views * b.n_dominant_seeds
+
+
+def _runs(**columns) -> pd.DataFrame:
+    """Two seeds of made-up metrics per row of ``columns``."""
+    base = pd.DataFrame(columns)
+    frames = [base.assign(seed=s, **{m: 0.5 + 0.1 * s for m in ddmc.METRICS}) for s in (0, 1)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_result_rows_carry_settings_and_the_subsample_note(tiny):
+    main = _runs(method=["DDMC", "KM"], dataset=["synthetic3d", "synthetic3d"])
+    ablation = _runs(method="DDMC", dataset="synthetic3d", variant=list(ddmc.VARIANTS))
+    fusion = _runs(method="DDMC", dataset=["synthetic3d"], variant=["all"], combine=["fuse"])
+    sweep = _runs(method="DDMC", dataset="synthetic3d", alpha=[0.1, 1.0], beta=[0.1, 0.1])
+    rows = tiny.result_rows(main, ablation, fusion, sweep)
+    settings = {r["setting"] for r in rows}
+    assert settings == {"main", "enhancement", "fusion", *(f"ablation:{v}" for v in ddmc.VARIANTS),
+                        "grid:alpha=0.1,beta=0.1", "grid:alpha=1,beta=0.1"}
+    assert all(r["note"] == f"stratified subsample of {CAP} rows" and r["n_seeds"] == 2 for r in rows)
+    assert len(rows) == (2 + 4 + 2 + 2) * len(ddmc.METRICS)
+    uncapped = replace(tiny, budget=replace(tiny.budget, max_samples={}))
+    assert not any("note" in r for r in uncapped.result_rows(main, ablation, fusion, sweep))
+
+
+def test_paper_comparison_reads_the_ledger_and_writes_mean_std():
+    assert ddmc.paper_names()["caltech-3v"] == "Caltech-3V"
+    summary = pd.DataFrame({"method": ["DDMC"], "dataset": ["caltech-3v"], "acc_mean": [0.5], "acc_std": [0.01]})
+    cmp = ddmc.compare_with_paper(summary, metric="acc", methods=["DDMC", "KM"]).set_index(["method", "dataset"])
+    assert cmp.loc[("DDMC", "Caltech-3V"), "ours"] == "50.0 ± 1.0"
+    assert cmp.loc[("DDMC", "Caltech-3V"), "diff"] == round(50.0 - cmp.loc[("DDMC", "Caltech-3V"), "paper"], 1)
+    assert cmp.loc[("KM", "IAPR"), "ours"] == "not run"
+    assert ddmc.paper_row("DDMC").shape == (2, 5)
