@@ -37,7 +37,7 @@ def run_notebook(path: Path, output: Path, parameters: dict, timeout: int) -> No
 
     output.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(path), str(output), parameters=parameters, kernel_name="python3",
-                        cwd=str(path.parent), execution_timeout=timeout, progress_bar=False)
+                        cwd=str(path.parent), execution_timeout=timeout, progress_bar=sys.stderr.isatty())
 
 
 def run_provenance(profile: str, device: str) -> dict:
@@ -86,9 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     summary = []
     publish = args.profile == "full" and not args.no_publish
     started = run_provenance(args.profile, args.device) if publish else None
-    for book in find_notebooks(root / "notebooks", args.only):
+    books = find_notebooks(root / "notebooks", args.only)
+    for i, book in enumerate(books, 1):
         start = time.perf_counter()
         status = "ok"
+        print(f"[{i}/{len(books)}] {book.name} ({args.profile}) running since {time.strftime('%H:%M:%S')} ...",
+              flush=True)
         try:
             run_notebook(book, root / "build" / args.profile / book.name, params, args.cell_timeout)
         except Exception as exc:  # keep going; report at the end

@@ -132,10 +132,16 @@ def _in_notebook() -> bool:
 
 
 def progress(iterable=None, **kwargs):
-    """A ``tqdm.auto`` bar that is silent unless someone is watching (keeps nbval/papermill logs stable)."""
-    from tqdm.auto import tqdm
+    """A ``tqdm.auto`` bar that is silent unless someone is watching (keeps nbval/papermill logs stable).
 
+    A silent bar is a plain ``tqdm`` (the notebook widget would warn "IProgress not found" into the executed
+    notebook's stderr in batch runs, where no widget is wanted anyway).
+    """
     kwargs.setdefault("disable", not is_interactive())
+    if kwargs["disable"]:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
     return tqdm(iterable, **kwargs)
 
 
