@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -40,12 +41,40 @@ def figures_dir(out_dir=None) -> Path:
 
 
 def save_figure(fig, name: str, *, out_dir=None) -> Path:
-    """Save ``fig`` as ``figures/<name>.png`` (``name`` like ``"00_tsne"``); return the path."""
+    """Save ``fig`` as ``figures/<name>.png`` (``name`` like ``"00_tsne"``); return the path.
+
+    Beside it, ``figures/<name>.axes.json`` records each panel's title and axis labels at save time, so a test can
+    fail on an unlabelled axis in a committed figure (``tests/test_figures.py``).
+    """
     if not name or "/" in name or name.endswith(".png"):
         raise ValueError(f"figure name must be a bare stem like '00_tsne', got {name!r}")
     path = figures_dir(out_dir) / f"{name}.png"
     fig.savefig(path, bbox_inches="tight")
+    path.with_suffix(".axes.json").write_text(json.dumps(axes_labels(fig), indent=1, ensure_ascii=False) + "\n")
     return path
+
+
+def axes_labels(fig) -> list[dict]:
+    """Title and x/y labels of every visible panel that shows data (colorbars marked as such).
+
+    An axis shared with a labelled sibling (``sharey=True`` panels, ``twinx``) counts as labelled.
+    """
+    panels = []
+    for ax in fig.axes:
+        if not ax.axison or not (ax.lines or ax.collections or ax.patches or ax.images):
+            continue
+        siblings_x = [a for a in ax.get_shared_x_axes().get_siblings(ax) if a is not ax]
+        siblings_y = [a for a in ax.get_shared_y_axes().get_siblings(ax) if a is not ax]
+        panels.append({"title": ax.get_title(), "xlabel": ax.get_xlabel() or next(
+            (a.get_xlabel() for a in [*siblings_x, *_twins(ax)] if a.get_xlabel()), ""),
+            "ylabel": ax.get_ylabel() or next((a.get_ylabel() for a in siblings_y if a.get_ylabel()), ""),
+            "colorbar": hasattr(ax, "_colorbar")})
+    return panels
+
+
+def _twins(ax) -> list:
+    """Axes drawn on top of ``ax`` at the same position (``twinx`` / ``twiny``)."""
+    return [a for a in ax.figure.axes if a is not ax and a.get_position().bounds == ax.get_position().bounds]
 
 
 def tsne(X: np.ndarray, *, seed: int = 0, max_points: int | None = 2000, perplexity: float = 30.0):
@@ -71,13 +100,16 @@ def scatter_embedding(ax, emb: np.ndarray, labels: np.ndarray, *, title: str = "
     if markers is None:
         ax.scatter(emb[:, 0], emb[:, 1], c=labels, cmap=cmap, s=s, linewidths=0)
     else:
+        from matplotlib.lines import Line2D
+
+        handles = []
         for marker, group in zip("o^sD", np.unique(markers)):
             m = markers == group
-            ax.scatter(emb[m, 0], emb[m, 1], c=labels[m], cmap=cmap, s=s, marker=marker, label=str(group),
+            ax.scatter(emb[m, 0], emb[m, 1], c=labels[m], cmap=cmap, s=s, marker=marker,
                        vmin=labels.min(), vmax=labels.max(), linewidths=0)
-        legend = ax.legend(loc="best", fontsize=8, markerscale=2)
-        for handle in legend.legend_handles:  # markers stand for the group, not for a class colour
-            handle.set_color("0.35")
+            # grey proxy markers: the legend names the group (modality); colours stand for classes
+            handles.append(Line2D([], [], marker=marker, linestyle="", color="0.35", markersize=6, label=str(group)))
+        ax.legend(handles=handles, loc="best", fontsize=8)
     ax.set_title(title)
     ax.set_xlabel("t-SNE 1")
     ax.set_ylabel("t-SNE 2")

@@ -1,0 +1,54 @@
+"""Committed figures do not mislead by omission: every panel that shows data has a title or labelled axes.
+
+``save_figure`` records each panel's labels at save time (``figures/<name>.axes.json``); this test reads them.
+"""
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from conftest import REPO  # noqa: E402
+from mmc_lib.plotting import axes_labels, save_figure  # noqa: E402
+
+FIGURES = REPO / "figures"
+#: notebooks whose committed figures were all saved with the label record
+RECORDED = ("00_", "01_", "02_", "03_", "99_")
+
+
+def _unlabelled(panels: list[dict]) -> list[str]:
+    bad = []
+    for i, p in enumerate(panels):
+        if p["colorbar"]:
+            if not p["xlabel"] and not p["ylabel"]:
+                bad.append(f"colorbar {i} has no label")
+            continue
+        for axis in ("xlabel", "ylabel"):
+            if not p[axis]:
+                bad.append(f"panel {i} ({p['title'] or 'untitled'}) has no {axis}")
+    return bad
+
+
+@pytest.mark.parametrize("png", sorted(p.name for p in FIGURES.glob("*.png")))
+def test_committed_figure_has_labelled_axes(png):
+    record = FIGURES / png.replace(".png", ".axes.json")
+    if not record.is_file():
+        assert not png.startswith(RECORDED), f"{png} was saved without its label record; re-run its notebook"
+        pytest.skip(f"{png}: saved before labels were recorded")
+    assert _unlabelled(json.loads(record.read_text())) == []
+
+
+def test_the_label_check_catches_a_bare_axis(tmp_path):
+    fig, (a, b) = plt.subplots(1, 2, sharey=True)
+    a.bar([0, 1], [1, 2])
+    a.set(xlabel="method", ylabel="ACC (%)")
+    b.bar([0, 1], [2, 1])  # shares the y label with a; has no x label
+    panels = axes_labels(fig)
+    assert panels[1]["ylabel"] == "ACC (%)"
+    assert _unlabelled(panels) == ["panel 1 (untitled) has no xlabel"]
+    path = save_figure(fig, "test_fig", out_dir=tmp_path)
+    assert json.loads(path.with_suffix(".axes.json").read_text()) == panels
+    plt.close(fig)
