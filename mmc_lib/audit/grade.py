@@ -403,9 +403,10 @@ def _order_on_results(claim: Claim, terms: dict, rows: pd.DataFrame, skipped: li
 
 # ----------------------------------------------------------------- the papers against their own numbers
 
-def _paper_values(ledger: Ledger) -> dict:
-    """(dataset, method, metric) -> claimed value (value claims only)."""
-    return {(c.dataset, c.method, c.metric): c.value for c in ledger.claims if c.kind == "value"}
+def _paper_values(ledger: Ledger, *, skip_suspect: bool = False) -> dict:
+    """(dataset, method, metric) -> claimed value (value claims only; optionally without suspect numbers)."""
+    return {(c.dataset, c.method, c.metric): c.value for c in ledger.claims
+            if c.kind == "value" and not (skip_suspect and c.suspect)}
 
 
 def _paper_order_check(claim: Claim, values: dict) -> str:
@@ -428,6 +429,8 @@ def check_paper_consistency(ledgers: dict[str, Ledger]) -> pd.DataFrame:
     for ledger in ledgers.values():
         by_id = {c.id: c for c in ledger.claims}
         values = _paper_values(ledger)
+        clean = _paper_values(ledger, skip_suspect=True)
+        suspects = sorted({c.method for c in ledger.claims if c.suspect})
         for c in ledger.claims:
             if c.restates:
                 same = by_id[c.restates].value == c.value
@@ -435,13 +438,27 @@ def check_paper_consistency(ledgers: dict[str, Ledger]) -> pd.DataFrame:
                             "status": "consistent" if same else "contradicted",
                             "detail": "" if same else f"{c.value} vs {by_id[c.restates].value}"})
             elif c.kind == "derived" and "minus_best_of" in c.derived:
-                out.append({"id": c.id, "paper": c.paper, "check": "derived row recomputed from the table",
-                            **_derived_check(c, values)})
+                row = {"id": c.id, "paper": c.paper, "check": "derived row recomputed from the table",
+                       **_derived_check(c, values)}
+                out.append(_blame_suspects(row, _derived_check(c, clean)["status"], suspects))
             elif c.kind == "ordering":
                 status = _paper_order_check(c, values)
-                out.append({"id": c.id, "paper": c.paper, "check": "ordering on the paper's own numbers",
-                            "status": status.split(":")[0], "detail": status.partition(": ")[2]})
+                row = {"id": c.id, "paper": c.paper, "check": "ordering on the paper's own numbers",
+                       "status": status.split(":")[0], "detail": status.partition(": ")[2]}
+                out.append(_blame_suspects(row, _paper_order_check(c, clean).split(":")[0], suspects))
     return pd.DataFrame(out, columns=["id", "paper", "check", "status", "detail"])
+
+
+SUSPECT = "contradicted only by a suspect row"
+
+
+def _blame_suspects(row: dict, status_without: str, suspects: list[str]) -> dict:
+    """A contradiction that disappears without the paper's suspect numbers is reported as resting on them."""
+    if row["status"] == "contradicted" and suspects and status_without == "consistent":
+        return {**row, "status": SUSPECT, "detail": f"{row['detail']}; consistent without the {', '.join(suspects)} "
+                                                    "row, which the ledger flags as a likely transcription error "
+                                                    "in the paper (see its claims' `suspect` note)"}
+    return row
 
 
 def _derived_check(c: Claim, values: dict) -> dict:

@@ -36,7 +36,7 @@ MARKS = ("bold", "underline")
 LOWER_IS_BETTER = frozenset({"fid"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _CLAIM_KEYS = {"id", "paper", "source", "kind", "dataset", "method", "metric", "value", "scale", "setting", "mark",
-               "restates", "derived", "ordering", "statement", "note", "approx", "notebook", "unverified"}
+               "restates", "derived", "ordering", "statement", "note", "approx", "notebook", "unverified", "suspect"}
 _REQUIRED = {
     "value": ("dataset", "method", "metric", "value", "scale"),
     "derived": ("dataset", "method", "metric", "value", "scale", "derived"),
@@ -79,6 +79,7 @@ class Claim:
     approx: bool = False  # the paper says "about"
     notebook: str | None = None  # overrides the file's notebook (orderings checked elsewhere)
     unverified: bool = False  # a transcription we could not check against the source
+    suspect: str = ""  # why the PAPER's own number looks wrong (e.g. a row repeated across data sets)
 
     @property
     def fraction(self) -> float | None:

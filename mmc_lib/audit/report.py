@@ -51,7 +51,8 @@ def audit_markdown(report: AuditReport, ledgers: dict[str, Ledger]) -> str:
                           "dirty": p.get("git_dirty"), "device": p.get("device"), "date": p.get("date")}
                          for nb, p in sorted(report.provenance.items())],
                         columns=["notebook", "git commit", "dirty", "device", "date"])
-    contradicted = report.consistency[report.consistency.status == "contradicted"]
+    contradicted = report.consistency[report.consistency.status.str.startswith("contradicted")]
+    on_suspects = int((contradicted.status != "contradicted").sum())
     parts = [
         "# Audit: the papers' claims beside our numbers",
         "",
@@ -76,7 +77,10 @@ def audit_markdown(report: AuditReport, ledgers: dict[str, Ledger]) -> str:
         "",
         "## The papers against their own numbers",
         "",
-        (f"{len(contradicted)} of {len(report.consistency)} internal checks fail:\n\n" + _md_table(contradicted)
+        (f"{len(contradicted)} of {len(report.consistency)} internal checks fail"
+         + (f"; {on_suspects} of them only through a row the ledger flags as a likely transcription error in the "
+            "paper (its `suspect` note says why), so they are not counted as the paper contradicting itself"
+            if on_suspects else "") + ":\n\n" + _md_table(contradicted)
          if len(contradicted) else f"All {len(report.consistency)} internal checks pass."),
         "",
         "## Every claim",
