@@ -227,3 +227,12 @@ def test_grade_notebook_grades_only_its_own_claims():
     assert set(verdicts.orderings.verdict) == {"holds"}
     assert verdicts.counts().loc["Multimodal clusters", "ordering holds"] == 2  # no number claims: still counts
     assert len(grade_notebook("00_data_and_baselines", [], profile="full").numbers) == 0
+
+
+def test_readme_status_tables_are_generated_from_the_committed_audit(shared_data_dir):
+    from conftest import REPO
+    from mmc_lib.audit import status_markdown
+
+    block = status_markdown(run_audit("full", data_dir=shared_data_dir), load_ledgers(), data_dir=shared_data_dir)
+    for path in (REPO / "README.md", REPO / "notebooks" / "README.md"):
+        assert block in path.read_text(), f"{path.name}: status table out of date; re-run notebooks/99_audit.ipynb"
