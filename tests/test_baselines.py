@@ -72,7 +72,7 @@ def test_bad_n_clusters_rejected():
     X, _ = _blobs(n_per=2)
     with pytest.raises(ValueError, match="at least 2"):
         KM(1).fit([X])
-    with pytest.raises(ValueError, match="larger than the number of samples"):
+    with pytest.raises(ValueError, match="must be smaller than the number of samples"):
         KM(100).fit([X])
     with pytest.raises(TypeError, match="single ndarray"):
         KM(2).fit(X)

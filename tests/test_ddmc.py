@@ -88,7 +88,7 @@ def test_fusion_variant_runs():
     ({}, lambda v: [np.where(np.arange(v[0].size).reshape(v[0].shape) == 7, np.nan, v[0]), v[1]], "NaN"),
     ({}, lambda v: [v[0], np.full_like(v[1], np.inf)], "NaN/inf"),
     ({"n_clusters": 1}, None, "at least 2"),
-    ({"n_clusters": 500}, None, "larger than the number of samples"),
+    ({"n_clusters": 500}, None, "must be smaller than the number of samples"),
     ({"dominant": 2}, None, "dominant index 2 is out of range"),
     ({"dominant": -1}, None, "out of range"),
     ({"dominant": "best"}, None, "dominant must be"),

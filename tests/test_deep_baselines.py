@@ -47,7 +47,7 @@ def test_bad_input_is_refused(cls):
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         cls(4, config=CFG).fit(bad)
-    with pytest.raises(ValueError, match="larger than the number of samples"):
+    with pytest.raises(ValueError, match="must be smaller than the number of samples"):
         cls(500, config=CFG).fit(X)
     with pytest.raises(ValueError, match="is empty"):
         cls(2, config=CFG).fit(np.zeros((0, 3)))

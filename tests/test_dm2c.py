@@ -158,7 +158,7 @@ def test_bad_input_gets_a_clear_error(bad_a, bad_b, message):
 
 def test_argument_and_predict_errors():
     x_a, x_b, _, _ = blobs()
-    with pytest.raises(ValueError, match="larger than the number of samples"):
+    with pytest.raises(ValueError, match="must be smaller than the number of samples"):
         DM2C(1000, config=TINY).fit(x_a, x_b)
     with pytest.raises(ValueError, match="unknown unify"):
         DM2C(3, config=TINY, unify="c").fit(x_a, x_b)

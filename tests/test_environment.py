@@ -29,7 +29,7 @@ def test_environment_yml_matches_pyproject():
     assert "python=3.11" in deps
     pip_section = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
     extras = set(_pyproject()["project"]["optional-dependencies"])
-    assert f"-e .[{','.join(sorted(extras, key=['notebooks', 'test'].index))}]" in pip_section
+    assert f"-e .[{','.join(sorted(extras, key=['notebooks', 'test', 'dask'].index))}]" in pip_section
     pinned_here = {p.split("==")[0]: p for p in pip_section if "==" in p}
     pinned_there = {d.split("==")[0]: d for d in _pyproject()["project"]["dependencies"]}
     for name, spec in pinned_here.items():
