@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 import torch
 
 from mmc_lib.losses.dec import student_t, target_distribution
@@ -51,7 +52,7 @@ def test_bad_input_is_refused(cls):
         cls(500, config=CFG).fit(X)
     with pytest.raises(ValueError, match="is empty"):
         cls(2, config=CFG).fit(np.zeros((0, 3)))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         cls(4, config=CFG).predict(X)
     model = cls(4, config=DeepClusterConfig(hidden=(8,), latent_dim=2, pretrain_epochs=1, epochs=1, n_init=1)).fit(X)
     with pytest.raises(ValueError, match="has 5 features but"):

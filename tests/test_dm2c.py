@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 import torch
 from torch import nn
 
@@ -164,7 +165,7 @@ def test_argument_and_predict_errors():
         DM2C(3, config=TINY, unify="c").fit(x_a, x_b)
     with pytest.raises(ValueError, match="lambda_cyc must be >= 0"):
         DM2C(3, config=TINY, lambda_cyc=-1).fit(x_a, x_b)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         DM2C(3).predict(x_a, x_b)
     model = DM2C(3, config=TINY).fit(x_a, x_b)
     with pytest.raises(ValueError, match="has 4 features but the model was fitted with 5"):
