@@ -13,7 +13,7 @@ PROFILE ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/
 ONLY ?=
 JOBS ?= 2
 
-.PHONY: setup reproduce test unit notebooks-test benchmark clean
+.PHONY: setup reproduce test unit notebooks-test benchmark clean site browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,18 @@ setup: $(STAMP)
 reproduce: $(STAMP)
 	$(PY) -m mmc_lib.run_all --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
 
+# Read without running: the published notebooks, AUDIT.md and the figures as HTML in build/site/ (index.html).
+site: $(STAMP)
+	$(PY) -m mmc_lib.site
+
+# Headless Chromium for tests/test_site.py: installed from Debian's packages where we are root; skipped otherwise.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
+	  echo "chromium not installed: the browser test will be skipped"
+
 # Unit tests and nbval in one pytest run; notebooks write into build/test, never into figures/.
-test: $(STAMP)
+test: $(STAMP) browser
 	MMC_PROFILE=smoke MMC_OUT_DIR=$(CURDIR)/build/test TQDM_DISABLE=1 MMC_NONINTERACTIVE=1 \
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg PYTHONHASHSEED=0 \
 	$(PY) -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider \
