@@ -204,3 +204,31 @@ def write_status(report: AuditReport, ledgers: dict[str, Ledger], paths, *, data
             path.write_text(head + block + rest.split(STATUS_END, 1)[1])
             written.append(path)
     return written
+
+
+_VERDICT_COLOURS = {"reproduced": "#2ca02c", "below": "#d62728", "above": "#ff7f0e", "substituted": "#9467bd",
+                    "not run": "#c7c7c7", "ordering holds": "#98df8a", "ordering partly": "#dbdb8d",
+                    "ordering fails": "#ff9896", "ordering undecided (within seed spread)": "#aec7e8",
+                    "ordering not run": "#e5e5e5"}
+
+
+def plot_verdict_counts(ax, report: AuditReport):
+    """How many claims of each paper got each verdict (numbers, then orderings), as stacked horizontal bars.
+
+    Replaces a claimed-vs-ours scatter, which with every point ``substituted`` read as "we beat the paper".
+    """
+    counts = report.counts().drop(columns="total", errors="ignore")
+    left = np.zeros(len(counts))
+    for verdict in counts.columns:
+        values = counts[verdict].to_numpy(dtype=float)
+        ax.barh(counts.index, values, left=left, color=_VERDICT_COLOURS.get(verdict, "0.5"), label=verdict)
+        for y, (x0, v) in enumerate(zip(left, values)):
+            if v:
+                ax.text(x0 + v / 2, y, f"{int(v)}", ha="center", va="center", fontsize=8)
+        left += values
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set(xlabel="claims (symmetric log scale)", ylabel="paper",
+           title=f"Verdicts per paper ({report.profile} profile): reproduced on the papers' own data vs not")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    ax.invert_yaxis()
+    return ax
