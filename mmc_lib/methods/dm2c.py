@@ -16,8 +16,12 @@ backward pass (a gradient penalty would double the cost of each critic step on C
 
 Deviations from the official code, on purpose: it runs on any device (the official
 code hard-codes ``.cuda()``); ``n_clusters`` is always an argument (the official
-NUS-WIDE branch never sets it); the input-space "cycle reconstruction" term the
-official code adds is not part of eq. 4 and is left out.
+NUS-WIDE branch never sets it). Our default networks are smaller and ordered
+Linear → BatchNorm → LeakyReLU, our translators are ``latent → hidden → latent`` MLPs,
+and the input-space "cycle reconstruction" term the official code adds (not part of
+eq. 4) is off; ``DM2CConfig.authors()`` reproduces the official architecture and
+schedule point by point, each difference a config field (``lambda_input_cycle`` is
+also the ablation switch for that term).
 """
 
 from __future__ import annotations
@@ -195,7 +199,9 @@ def _pretrain(nets: DM2CNets, xa: torch.Tensor, xb: torch.Tensor, cfg: DM2CConfi
         loss = torch.nn.functional.mse_loss(ae(x[idx])[0], x[idx])
         return {f"rec_{m}": loss, "total": loss}
 
-    opt = torch.optim.Adam(nets.ae_parameters(), lr=cfg.lr_pretrain, betas=(0.5, 0.999))
+    groups = [{"params": list(nets.ae_a.parameters()), "lr": cfg.lr_pretrain},
+              {"params": list(nets.ae_b.parameters()), "lr": cfg.lr_pretrain_b or cfg.lr_pretrain}]
+    opt = torch.optim.Adam(groups, betas=(0.5, 0.999), weight_decay=cfg.pretrain_weight_decay)
     history = train(loss_fn, opt, batches, cfg.pretrain_epochs, module=nets,
                     hooks=Hooks(batch_weight=lambda batch: len(batch[1])), limit=cfg.divergence_limit)
     return [{k: v for k, v in record.items() if k != "total"} for record in history]
@@ -219,10 +225,13 @@ def _train_joint(model: DM2C, xa: torch.Tensor, xb: torch.Tensor, cfg: DM2CConfi
         nets.train()
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
+        if cfg.critic_counter == "epoch":  # the official code counts generator steps per epoch
+            step = 0
         for ia, ib in mixed_batches(len(xa), len(xb), cfg.batch_size, generator=gen):
             out = forward(nets, xa[ia], xb[ib])
             g_losses = generator_losses(nets, xa[ia], xb[ib], out, lambda_cyc=model.lambda_cyc,
-                                        lambda_adv=model.lambda_adv, lambda_rec=cfg.lambda_rec)
+                                        lambda_adv=model.lambda_adv, lambda_rec=cfg.lambda_rec,
+                                        lambda_input_cycle=cfg.lambda_input_cycle)
             check_finite_losses(g_losses, epoch=epoch, limit=cfg.divergence_limit)
             opt_g.zero_grad()
             g_losses["total"].backward()
@@ -233,7 +242,7 @@ def _train_joint(model: DM2C, xa: torch.Tensor, xb: torch.Tensor, cfg: DM2CConfi
                 d_losses = critic_losses(nets, out)
                 check_finite_losses(d_losses, epoch=epoch, limit=cfg.divergence_limit)
                 opt_d.zero_grad()
-                d_losses["total"].backward()
+                (d_losses["total"] * (model.lambda_adv if cfg.critic_scaled else 1.0)).backward()
                 opt_d.step()
                 clip_weights(nets.d_a, cfg.clip_value)
                 clip_weights(nets.d_b, cfg.clip_value)

@@ -12,7 +12,7 @@ setting its weight to zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import torch
@@ -43,27 +43,60 @@ class DM2CConfig:
     kmeans_n_init: int = 20  # k-means restarts on the unified latents (official: 20)
     monitor_every: int = 0  # with labels passed to fit: k-means ACC/NMI every this many epochs (0: never)
     divergence_limit: float = 1e6  # a loss term beyond this (or NaN/inf) stops training with an error
+    # --- where the authors' code (jiangyangby/DM2C @ 72230ba) differs; the defaults are our design (see authors())
+    block_order: str = "bn-act"  # Linear → BatchNorm → LeakyReLU; the authors: Linear → LeakyReLU → BatchNorm
+    decoder_output_act: bool = False  # the authors end each decoder with a LeakyReLU
+    translator: str = "mlp"  # "mlp": latent → gen_hidden → latent; "autoencoder": the authors' 6-layer AE
+    lambda_input_cycle: float = 0.0  # weight of the input-space cycle reconstruction (the authors: 1, not in eq. 4)
+    critic_counter: str = "global"  # critic step every critic_every generator steps, counted globally / per epoch
+    critic_scaled: bool = False  # the authors multiply the critic loss by λ3 (lambda_adv)
+    lr_pretrain_b: float | None = None  # pretraining lr of modality B (None: lr_pretrain; the authors' text: 1e-5)
+    pretrain_weight_decay: float = 0.0  # Adam weight decay while pretraining (the authors: 1e-4)
 
     def __post_init__(self):
         check_config(self, at_least={"latent_dim": 1, "pretrain_epochs": 0, "epochs": 1, "batch_size": 4,
                                      "critic_every": 1, "kmeans_n_init": 1})
+        choices = {"block_order": ("bn-act", "act-bn"), "translator": ("mlp", "autoencoder"),
+                   "critic_counter": ("global", "epoch")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"DM2CConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+
+    @classmethod
+    def authors(cls, **overrides) -> DM2CConfig:
+        """The authors' Wikipedia setting, point by point (code at 72230ba, README commands): autoencoders
+        d → 1024 → 256 → 128 with Linear → LeakyReLU → BatchNorm and a LeakyReLU output; translators are 6-layer
+        autoencoders 128 → 128 → 256 → 128 → 256 → 128 → 128 ending in LeakyReLU; the input-space cycle
+        reconstruction term; a critic step every 5 generator steps counted per epoch, its loss scaled by λ3;
+        pretraining 150 epochs, Adam lr 1e-4 (image) / 1e-5 (text), weight decay 1e-4; joint 220 epochs."""
+        base = cls(hidden=(1024, 256), latent_dim=128, gen_hidden=(128, 256, 128), pretrain_epochs=150, epochs=220,
+                   lr_pretrain=1e-4, lr_pretrain_b=1e-5, pretrain_weight_decay=1e-4, block_order="act-bn",
+                   decoder_output_act=True, translator="autoencoder", lambda_input_cycle=1.0,
+                   critic_counter="epoch", critic_scaled=True)
+        return replace(base, **overrides)
 
 
 class ModalityAE(nn.Module):
     """Fully connected autoencoder for one modality, ``d → hidden → latent → hidden → d``."""
 
-    def __init__(self, in_dim: int, hidden: tuple[int, ...], latent_dim: int):
+    def __init__(self, in_dim: int, hidden: tuple[int, ...], latent_dim: int, *, order: str = "bn-act",
+                 output_act: bool = False):
         super().__init__()
-        self.encoder = mlp([in_dim, *hidden, latent_dim], batchnorm=True, activation="leaky_relu")
-        self.decoder = mlp([latent_dim, *reversed(hidden), in_dim], batchnorm=True, activation="leaky_relu")
+        self.encoder = mlp([in_dim, *hidden, latent_dim], batchnorm=True, activation="leaky_relu", order=order)
+        self.decoder = mlp([latent_dim, *reversed(hidden), in_dim], batchnorm=True, activation="leaky_relu",
+                           order=order, final_activation=output_act, final_batchnorm=False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encoder(x)  # (B, latent)
         return self.decoder(z), z  # (B, d), (B, latent)
 
 
-def generator(latent_dim: int, hidden: tuple[int, ...]) -> nn.Sequential:
-    """A cross-modal mapping between latent spaces, ``latent → hidden → latent``."""
+def generator(latent_dim: int, hidden: tuple[int, ...], config: DM2CConfig | None = None) -> nn.Module:
+    """A cross-modal mapping between latent spaces: ``latent → hidden → latent`` (ours), or the authors'
+    autoencoder ``latent → hidden… → latent`` whose DECODED output is the translation (``translator="autoencoder"``)."""
+    if config is not None and config.translator == "autoencoder":
+        ae = ModalityAE(latent_dim, tuple(hidden[:-1]), hidden[-1], order=config.block_order, output_act=True)
+        return nn.Sequential(ae.encoder, ae.decoder)
     return mlp([latent_dim, *hidden, latent_dim], batchnorm=True, activation="leaky_relu")
 
 
@@ -77,10 +110,11 @@ class DM2CNets(nn.Module):
 
     def __init__(self, d_a: int, d_b: int, config: DM2CConfig):
         super().__init__()
-        self.ae_a = ModalityAE(d_a, config.hidden, config.latent_dim)
-        self.ae_b = ModalityAE(d_b, config.hidden, config.latent_dim)
-        self.g_ab = generator(config.latent_dim, config.gen_hidden)  # latent A → latent B
-        self.g_ba = generator(config.latent_dim, config.gen_hidden)  # latent B → latent A
+        ae = {"order": config.block_order, "output_act": config.decoder_output_act}
+        self.ae_a = ModalityAE(d_a, config.hidden, config.latent_dim, **ae)
+        self.ae_b = ModalityAE(d_b, config.hidden, config.latent_dim, **ae)
+        self.g_ab = generator(config.latent_dim, config.gen_hidden, config)  # latent A → latent B
+        self.g_ba = generator(config.latent_dim, config.gen_hidden, config)  # latent B → latent A
         self.d_a = critic(config.latent_dim)  # real A latents vs G_BA(z_b)
         self.d_b = critic(config.latent_dim)  # real B latents vs G_AB(z_a)
 
@@ -113,11 +147,13 @@ def forward(nets: DM2CNets, x_a: torch.Tensor, x_b: torch.Tensor) -> Forward:
 
 
 def generator_losses(nets: DM2CNets, x_a: torch.Tensor, x_b: torch.Tensor, out: Forward, *, lambda_cyc: float,
-                     lambda_adv: float, lambda_rec: float) -> dict[str, torch.Tensor]:
+                     lambda_adv: float, lambda_rec: float, lambda_input_cycle: float = 0.0) -> dict[str, torch.Tensor]:
     """Loss terms minimised by the autoencoders and generators (the min side of eq. 4).
 
     ``adv`` is the generators' part of eq. 3, ``-E[D_A(G_BA(z_b))] - E[D_B(G_AB(z_a))]``;
     the ``E[D(z)]`` terms on real latents are left to the critic, as in the official code.
+    ``lambda_input_cycle > 0`` adds the official code's input-space cycle reconstruction
+    ``‖x_a - Dec_A(G_BA(G_AB(z_a)))‖² + ‖x_b - Dec_B(G_AB(G_BA(z_b)))‖²`` (not part of eq. 4).
 
     >>> nets = DM2CNets(5, 3, DM2CConfig(hidden=(8,), latent_dim=4, gen_hidden=(4,)))
     >>> x_a, x_b = torch.rand(6, 5), torch.rand(4, 3)
@@ -126,15 +162,20 @@ def generator_losses(nets: DM2CNets, x_a: torch.Tensor, x_b: torch.Tensor, out: 
     >>> sorted(losses)
     ['adv', 'cyc_a', 'cyc_b', 'rec_a', 'rec_b', 'total']
     """
+    back_a, back_b = nets.g_ba(out.a_to_b), nets.g_ab(out.b_to_a)  # z_a → B → A, z_b → A → B
     losses = {
         "rec_a": F.mse_loss(out.rec_a, x_a),  # eq. 1
         "rec_b": F.mse_loss(out.rec_b, x_b),
-        "cyc_a": F.l1_loss(nets.g_ba(out.a_to_b), out.z_a),  # eq. 2, ||z_a - G_BA(G_AB(z_a))||_1
-        "cyc_b": F.l1_loss(nets.g_ab(out.b_to_a), out.z_b),
+        "cyc_a": F.l1_loss(back_a, out.z_a),  # eq. 2, ||z_a - G_BA(G_AB(z_a))||_1
+        "cyc_b": F.l1_loss(back_b, out.z_b),
         "adv": -nets.d_a(out.b_to_a).mean() - nets.d_b(out.a_to_b).mean(),  # eq. 3, generator side
     }
     losses["total"] = (lambda_adv * losses["adv"] + lambda_cyc * (losses["cyc_a"] + losses["cyc_b"])
                        + lambda_rec * (losses["rec_a"] + losses["rec_b"]))  # eq. 4
+    if lambda_input_cycle > 0:  # the official code's extra term
+        losses["input_cyc"] = (F.mse_loss(nets.ae_a.decoder(back_a), x_a)
+                               + F.mse_loss(nets.ae_b.decoder(back_b), x_b))
+        losses["total"] = losses["total"] + lambda_input_cycle * losses["input_cyc"]
     return losses
 
 

@@ -9,15 +9,21 @@ from torch import nn
 
 
 def mlp(dims: Sequence[int], *, batchnorm: bool = True, activation: str = "relu",
-        final_activation: bool = False, dropout: float = 0.0) -> nn.Sequential:
+        final_activation: bool = False, dropout: float = 0.0, order: str = "bn-act",
+        final_batchnorm: bool = True) -> nn.Sequential:
     """A fully connected stack ``dims[0] → … → dims[-1]``.
 
-    Hidden layers are ``Linear → [BatchNorm] → activation [→ Dropout]``; the last
-    layer is a bare ``Linear`` unless ``final_activation``.
+    Hidden layers are ``Linear → [BatchNorm] → activation [→ Dropout]`` (``order="act-bn"``: activation before
+    BatchNorm, as some reference code does); the last layer is a bare ``Linear`` unless ``final_activation``
+    (then with BatchNorm only if ``final_batchnorm``).
 
     >>> [type(layer).__name__ for layer in mlp([784, 500, 10])]
     ['Linear', 'BatchNorm1d', 'ReLU', 'Linear']
+    >>> [type(layer).__name__ for layer in mlp([8, 4, 2], order="act-bn", final_activation=True, final_batchnorm=False)]
+    ['Linear', 'ReLU', 'BatchNorm1d', 'Linear', 'ReLU']
     """
+    if order not in ("bn-act", "act-bn"):
+        raise ValueError(f"unknown order {order!r}; known: 'bn-act', 'act-bn'")
     if len(dims) < 2:
         raise ValueError(f"mlp needs at least input and output sizes, got {list(dims)}")
     acts = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
@@ -27,10 +33,11 @@ def mlp(dims: Sequence[int], *, batchnorm: bool = True, activation: str = "relu"
     n_layers = len(dims) - 1
     for i, (d_in, d_out) in enumerate(zip(dims[:-1], dims[1:])):
         layers.append(nn.Linear(d_in, d_out))
-        if i < n_layers - 1 or final_activation:
-            if batchnorm:
-                layers.append(nn.BatchNorm1d(d_out))
-            layers.append(acts[activation]())
+        last = i == n_layers - 1
+        if not last or final_activation:
+            norm = [nn.BatchNorm1d(d_out)] if batchnorm and (not last or final_batchnorm) else []
+            act = [acts[activation]()]
+            layers += norm + act if order == "bn-act" else act + norm
             if dropout:
                 layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
