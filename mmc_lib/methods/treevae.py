@@ -596,7 +596,7 @@ def tree_text(tree: dict, indent: str = "") -> str:
 class VAEConfig:
     """The flat VAE baseline (same encoder/decoder sizes as TreeVAE, one Gaussian latent)."""
 
-    hidden: tuple[int, ...] = (512, 256)
+    hidden: tuple[int, ...] = (256,)  # TreeVAE's encoder width
     latent_dim: int = 10
     epochs: int = 50
     batch_size: int = 256
