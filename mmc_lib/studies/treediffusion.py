@@ -112,15 +112,15 @@ def baseline_run(method: str, seed: int, profile: str, data_dir: str | None) -> 
     """k-means on pixels or a flat VAE + k-means, on the same training images."""
     from sklearn.cluster import KMeans
 
+    if method not in ("k-means", "VAE+k-means"):
+        raise ValueError(f"unknown baseline {method!r}; known: ['k-means', 'VAE+k-means']")
     b = budget(NOTEBOOK, profile)
     x_tr, y_tr, _, _ = images(profile, data_dir)
     start = time.perf_counter()
     if method == "k-means":
         labels = KMeans(b.n_clusters, n_init=b.kmeans_n_init, random_state=seed).fit_predict(x_tr.reshape(len(x_tr), -1))
-    elif method == "VAE+k-means":
-        labels = VAEKMeans(b.n_clusters, seed=seed, config=b.vae).fit_predict(x_tr)
     else:
-        raise ValueError(f"unknown baseline {method!r}; known: ['k-means', 'VAE+k-means']")
+        labels = VAEKMeans(b.n_clusters, seed=seed, config=b.vae).fit_predict(x_tr)
     report = clustering_report(y_tr, labels)
     return {"acc": report["acc"], "nmi": report["nmi"], "ari": report["ari"], "leaf_purity": report["purity"],
             "seconds": time.perf_counter() - start}
