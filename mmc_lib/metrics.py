@@ -159,3 +159,74 @@ def clustering_report(y_true, y_pred) -> dict[str, float]:
         "recall": recall,
         "purity": purity(y_true, y_pred),
     }
+
+
+# ----------------------------------------------------------------- hierarchical clusterings (TreeVAE's metrics)
+
+def leaf_purity(y_true, leaves) -> float:
+    """Leaf purity (TreeVAE, Manduchi et al. 2023): the share of samples carrying their leaf's majority class, i.e.
+    the size-weighted mean purity of the leaves — :func:`purity` with leaves as clusters.
+
+    Examples
+    --------
+    >>> leaf_purity([0, 0, 1, 1, 1], [0, 0, 0, 1, 1])
+    0.8
+    """
+    return purity(y_true, leaves)
+
+
+def dendrogram_purity(y_true, leaves, leaf_paths) -> float:
+    """Dendrogram purity (Heller & Ghahramani 2005, as used by TreeVAE) of a tree whose leaves are clusters.
+
+    For every pair of samples of the same class, take the smallest subtree holding both (the lowest common ancestor
+    of their leaves; a leaf itself when they share one) and the share of that subtree's samples of their class;
+    average over all such pairs. 1 when each class sits in its own subtree and nothing else shares it.
+
+    Parameters
+    ----------
+    y_true : (n,) classes.
+    leaves : (n,) leaf index of each sample, in ``range(len(leaf_paths))``.
+    leaf_paths : one sequence of node ids per leaf, from the root to the leaf (the root id first, the leaf's own id
+        last), e.g. ``TreeVAE.leaf_paths_``.
+
+    Examples
+    --------
+    Root 0 with an inner node 1 (leaves 3 and 4) and a leaf 2. Leaf 3 holds two class-0 samples, leaf 4 one of
+    class 0 and one of class 1, leaf 2 two of class 1. Class-0 pairs: one meets in leaf 3 (purity 1), two meet at
+    node 1 (3 of its 4 samples are class 0: 0.75 each). Class-1 pairs: one meets in leaf 2 (1), two meet at the root
+    (3 of 6: 0.5 each). Mean over the 6 pairs: (1 + 1.5 + 1 + 1) / 6 = 0.75.
+
+    >>> dendrogram_purity([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2], [(0, 1, 3), (0, 1, 4), (0, 2)])
+    0.75
+    """
+    y_true, leaves = check_labels(y_true, leaves)
+    paths = [tuple(p) for p in leaf_paths]
+    if not paths or any(len(p) == 0 for p in paths):
+        raise ValueError("leaf_paths must hold one non-empty root-to-leaf path per leaf")
+    if len({p[0] for p in paths}) != 1:
+        raise ValueError(f"every leaf path must start at the same root, got roots {sorted({p[0] for p in paths})}")
+    if leaves.min() < 0 or leaves.max() >= len(paths):
+        raise ValueError(f"leaves must index leaf_paths (0..{len(paths) - 1}), got values in "
+                         f"[{leaves.min()}, {leaves.max()}]")
+    _, y = np.unique(y_true, return_inverse=True)
+    n_classes = y.max() + 1
+    # per node: class counts of the samples below it, and the counts of its children
+    counts: dict = {}
+    children: dict = {}
+    for k, path in enumerate(paths):
+        per_class = np.bincount(y[leaves == k], minlength=n_classes)
+        for depth, node in enumerate(path):
+            counts[node] = counts.get(node, 0) + per_class
+            if depth + 1 < len(path):
+                children.setdefault(node, set()).add(path[depth + 1])
+    pairs_total = (np.bincount(y, minlength=n_classes) * (np.bincount(y, minlength=n_classes) - 1) / 2).sum()
+    if pairs_total == 0:
+        raise ValueError("dendrogram purity needs at least one pair of samples of the same class")
+    score = 0.0
+    for node, c in counts.items():
+        inside = c * (c - 1) / 2  # same-class pairs below this node
+        below = sum(counts[ch] * (counts[ch] - 1) / 2 for ch in children.get(node, ()))
+        meet_here = inside - below  # same-class pairs whose lowest common ancestor is this node
+        if c.sum():
+            score += float((meet_here * c / c.sum()).sum())
+    return float(score / pairs_total)

@@ -183,3 +183,53 @@ def budget(study: str, profile: str):
     if study not in _STUDIES:
         raise ValueError(f"unknown study {study!r}; known: {sorted(_STUDIES)}")
     return _STUDIES[study](profile)
+
+
+# --- notebook 05 (appended; its imports stay with it)
+from mmc_lib.methods.treediffusion import TreeDiffusionConfig  # noqa: E402
+from mmc_lib.methods.treevae import TreeVAEConfig, VAEConfig  # noqa: E402
+from mmc_lib.nn.diffusion import DiffusionConfig  # noqa: E402
+
+
+@dataclass(frozen=True)
+class TreeDiffusionBudget:
+    """Notebook 05: TreeVAE clustering and cluster-conditioned diffusion on MNIST test images (8k train / 2k held out)."""
+
+    profile: str
+    n_seeds: int = 3  # every table is mean ± std over these seeds
+    max_train: int | None = None  # stratified cap on the 8k training images (None: all)
+    n_clusters: int = 10  # effective leaves (the paper: 10 on MNIST)
+    max_depth: int = 6
+    tree: TreeVAEConfig = field(default_factory=TreeVAEConfig)
+    vae: VAEConfig = field(default_factory=VAEConfig)  # flat VAE + k-means baseline
+    diffusion: TreeDiffusionConfig = field(default_factory=TreeDiffusionConfig)
+    extractor_epochs: int = 3  # the FID digit classifier
+    n_generate: int = 1000  # generations per model for the overall FID (vs the held-out images)
+    n_per_leaf: int = 100  # generations per leaf (per-leaf FID and consistency)
+    max_test: int | None = None  # held-out images used as FID reals (None: all 2000)
+    kmeans_n_init: int = 10
+    tsne_max_points: int = 2000
+    n_jobs: int = 1  # seeds fitted in parallel (each fit on one thread)
+
+    def seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_seeds)
+
+
+def _treediffusion(profile: str) -> TreeDiffusionBudget:
+    if profile == "full":  # sized for ≤ 20 min on 2 shared CPU cores (see notebook 05's status box)
+        return TreeDiffusionBudget(
+            profile, tree=TreeVAEConfig(epochs=15, split_epochs=6, finetune_epochs=3, final_epochs=10),
+            vae=VAEConfig(epochs=30),
+            diffusion=TreeDiffusionConfig(channels=(16, 32), steps=300, batch_size=64, log_every=20,
+                                          diffusion=DiffusionConfig(train_steps=1000, sample_steps=10)),
+            n_per_leaf=50, n_jobs=2)
+    return TreeDiffusionBudget(
+        profile, n_seeds=2, max_train=1000, n_clusters=4, max_depth=3,
+        tree=TreeVAEConfig(epochs=3, split_epochs=2, finetune_epochs=1, final_epochs=2, batch_size=128),
+        vae=VAEConfig(epochs=3, batch_size=128, kmeans_n_init=3),
+        diffusion=TreeDiffusionConfig(channels=(8, 16), steps=20, batch_size=32, log_every=5,
+                                      diffusion=DiffusionConfig(train_steps=1000, sample_steps=4)),
+        extractor_epochs=1, n_generate=200, n_per_leaf=25, max_test=500, kmeans_n_init=3, tsne_max_points=300)
+
+
+_STUDIES["05_treediffusion"] = _treediffusion
