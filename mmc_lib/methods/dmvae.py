@@ -12,10 +12,13 @@ VAE"; no official code; our reading of the summary page, with MultiVae's and Dif
   loss; a **DDPM denoiser** conditioned on the shared latent z and on the VAE's decoded sample (DiffuseVAE, Pandey
   et al. 2022), sampled with DDIM — ``diffusers`` schedules and UNet (:mod:`mmc_lib.nn.diffusion`).
 * **Three phases**, each a named stage with a dict of named loss terms on the one trainer (:func:`mmc_lib.nn.train`):
-  ``recon`` (single-modal reconstruction, N(0, I) prior), ``align`` (joint posterior with the MoG prior, initialised
-  from a Gaussian mixture fitted to the phase-1 latents; consistency between the two experts; cross-generation),
-  ``refine`` (encoders and prior frozen; decoders trained with an adversarial term; the denoiser learns to turn a
-  decoded sample into a real one).
+  ``recon`` (single-modal reconstruction, N(0, I) prior), ``align`` (joint posterior; consistency between the two
+  experts; cross-generation; after ``align_warmup`` epochs the MoG prior is initialised from a Gaussian mixture fitted
+  to the aligned joint means and trained from then on), ``refine`` (encoders and prior frozen; decoders trained with
+  an adversarial term; the denoiser learns to turn a noised decoded sample into a real one).
+* **Refinement, not generation from noise**: the decoded sample is noised to ``t = refine_strength·T`` and DDIM
+  runs back from there (SDEdit / DiffuseVAE-style; ``refine_strength=1`` samples from pure noise). A CPU budget of a
+  few hundred denoiser updates cannot teach a DDPM to draw digits from noise; the low-noise end it can learn.
 
 The three generative read-outs of one fit (``stage=`` of :meth:`DMVAE.translate` / :meth:`DMVAE.generate`):
 ``"align"`` = the decoders at the end of phase 2 (M-VAE), ``"adversarial"`` = after phase 3 without the denoiser
@@ -218,7 +221,7 @@ class DMVAE:
             (mu_a, lv_a), (mu_b, lv_b) = (_batched(enc, xm) for enc, xm in zip(self.encoders_, x))
             z = product_of_experts([mu_a, mu_b], [lv_a, lv_b])[0].cpu().numpy()
         gmm = GaussianMixture(self.prior_.mu.shape[0], covariance_type="diag", random_state=self.seed,
-                              reg_covar=1e-4).fit(z)
+                              reg_covar=1e-4, n_init=3).fit(z)
         self.prior_.init_from(gmm.weights_, gmm.means_, gmm.covariances_)
 
     def _decode(self, z: torch.Tensor, m: int, stage: str, g: torch.Generator) -> np.ndarray:

@@ -198,7 +198,7 @@ def _dmvae(profile: str) -> DMVAEBudget:
             image=DMVAEConfig(latent_dim=16, hidden=256, channels=(16, 32), unet_channels=(8, 16), batch_size=64,
                               epochs_recon=8, epochs_align=15, epochs_refine=10, diffusion=diffusion),
             features=DMVAEConfig(latent_dim=10, hidden=256, batch_size=64, epochs_recon=50, epochs_align=100,
-                                 epochs_refine=30, diffusion=diffusion))
+                                 epochs_refine=60, diffusion=diffusion))
     smoke = DiffusionConfig(train_steps=1000, sample_steps=5)
     return DMVAEBudget(
         profile, n_seeds=1, mnist_train=400, fid_samples=200, digit_epochs=1, digit_train=2000, grid_per_cluster=4, tsne_max_points=200,
