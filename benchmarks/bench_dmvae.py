@@ -41,8 +41,8 @@ def time_phases(device: str, steps: int, sample_batch: int) -> dict:
         gen = torch.Generator().manual_seed(0)
         for phase, fn, field in (("recon", _phase_recon, "epochs_recon"), ("align", _phase_align, "epochs_align"),
                                  ("refine", _phase_refine, "epochs_refine")):
-            model.config_ = replace(cfg, epochs_recon=0, epochs_align=0, epochs_refine=0, align_warmup=0,
-                                    **{field: 1})
+            epochs = {"epochs_recon": 0, "epochs_align": 0, "epochs_refine": 0, field: 1}
+            model.config_ = replace(cfg, align_warmup=0, **epochs)
             _sync(device)
             start = time.perf_counter()
             fn(model, x, gen)
