@@ -189,7 +189,8 @@ def test_vade_kl_reduces_to_the_gaussian_kl_for_one_component():
 
 def test_vector_denoiser_matches_the_unet_call_signature():
     net = parts.VectorDenoiser(5, 3, 16)
-    out = net(torch.randn(4, 5), torch.tensor([1, 2, 3, 4]), image_cond=torch.randn(4, 5), vector_cond=torch.randn(4, 3))
+    out = net(torch.randn(4, 5), torch.tensor([1, 2, 3, 4]), image_cond=torch.randn(4, 5),
+              vector_cond=torch.randn(4, 3))
     assert out.shape == (4, 5)
 
 

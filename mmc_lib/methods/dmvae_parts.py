@@ -126,7 +126,8 @@ class Decoder(nn.Module):
             c1, c2 = cfg.channels
             self.side4 = side // 4
             self.body = nn.Sequential(
-                nn.Linear(cfg.latent_dim, c2 * self.side4 ** 2), nn.LeakyReLU(0.2), nn.Unflatten(1, (c2, self.side4, self.side4)),
+                nn.Linear(cfg.latent_dim, c2 * self.side4 ** 2), nn.LeakyReLU(0.2),
+                nn.Unflatten(1, (c2, self.side4, self.side4)),  # (B, c2, H/4, W/4)
                 ResidualConv(c2), nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.LeakyReLU(0.2), ResidualConv(c1),
                 nn.ConvTranspose2d(c1, c, 4, 2, 1))
         else:
@@ -255,7 +256,8 @@ def kl_gaussians(mu_p, logvar_p, mu_q, logvar_q):
 def kl_mog(prior: MoGPrior, mu, logvar, z):
     """VaDE's KL(q(z, c | x) ‖ p(z, c)) with γ = p(c | z) at the sample z (Jiang et al. 2017, eq. 12):
 
-    ``½ Σ_c γ_c Σ_d [log σ²_cd + σ²_d / σ²_cd + (μ_d − μ_cd)² / σ²_cd] − Σ_c γ_c log(π_c / γ_c) − ½ Σ_d (1 + log σ²_d)``.
+    ``½ Σ_c γ_c Σ_d [log σ²_cd + σ²_d / σ²_cd + (μ_d − μ_cd)² / σ²_cd]``
+    ``− Σ_c γ_c log(π_c / γ_c) − ½ Σ_d (1 + log σ²_d)``.
     """
     gamma = prior.responsibilities(z)  # (B, K)
     lv_c = prior.logvar[None]  # (1, K, L)

@@ -124,7 +124,8 @@ def latent_scores(model: DMVAE, pairs: Pairs, *, seed: int) -> dict[str, float]:
     z_tr, z_te = model.embedding_, model.transform(list(pairs.test))
     out = dict(clustering_report(pairs.y_train, model.labels_))
     km = KMeans(pairs.n_clusters, n_init=10, random_state=seed).fit_predict(z_tr)
-    out.update({f"kmeans_{k}": v for k, v in clustering_report(pairs.y_train, km).items() if k in ("acc", "nmi", "ari")})
+    km_report = clustering_report(pairs.y_train, km)
+    out.update({f"kmeans_{k}": km_report[k] for k in ("acc", "nmi", "ari")})
     out["silhouette"] = silhouette(z_tr, model.labels_, seed=seed) if len(np.unique(model.labels_)) > 1 else np.nan
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(z_tr, pairs.y_train)
     pred = probe.predict(z_te)
