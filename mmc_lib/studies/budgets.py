@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from mmc_lib.methods.aligners import ContrastiveConfig
 from mmc_lib.methods.deep_baselines import DeepClusterConfig
 from mmc_lib.methods.dm2c_parts import DM2CConfig
+from mmc_lib.methods.dmvae_parts import DMVAEConfig
 from mmc_lib.methods.mvc import MVCConfig
+from mmc_lib.nn.diffusion import DiffusionConfig
 from mmc_lib.runtime import check_profile
 
 #: the paper's own data sets of DDMC (absent here) and the real multi-view sets we have
@@ -174,7 +176,50 @@ def _joint(profile: str) -> JointBudget:
                        tsne_max_points=300)
 
 
-_STUDIES = {"00_data_and_baselines": _baselines, "01_ddmc": _ddmc, "02_dm2c": _dm2c, "03_joint_embedding": _joint}
+@dataclass(frozen=True)
+class DMVAEBudget:
+    """Notebook 04: D-MVAE on MNIST-Text (pixels, 28×28) and CUB (GoogLeNet / doc2vec features)."""
+
+    profile: str
+    n_seeds: int  # the main table and the diffusion ablation (mean ± std over these)
+    image: DMVAEConfig  # networks and schedule on image/text pairs
+    features: DMVAEConfig  # networks and schedule on feature/feature pairs
+    datasets: tuple[str, ...] = ("mnist", "cub")  # "mnist" = MNIST-Text pairs built from the MNIST test images
+    mnist_train: int | None = None  # stratified cap on the 8000 MNIST-Text training pairs (None: all)
+    fid_samples: int = 2000  # held-out MNIST-Text pairs whose text is translated into an image for FID
+    digit_epochs: int = 3  # the FID feature extractor (our digit CNN), epochs on the MNIST training images
+    digit_train: int | None = None  # stratified cap on its 8000 training images (None: all)
+    grid_per_cluster: int = 8  # samples per cluster in the figure grids
+    tsne_max_points: int = 500
+
+    def seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_seeds)
+
+    def config(self, dataset: str) -> DMVAEConfig:
+        return self.features if dataset == "cub" else self.image
+
+
+def _dmvae(profile: str) -> DMVAEBudget:
+    diffusion = DiffusionConfig(train_steps=1000, sample_steps=20)
+    if profile == "full":
+        return DMVAEBudget(
+            profile, n_seeds=3, mnist_train=2000, fid_samples=1000,
+            image=DMVAEConfig(latent_dim=16, hidden=256, channels=(16, 32), unet_channels=(8, 16), batch_size=64,
+                              epochs_recon=8, epochs_align=15, epochs_refine=10, diffusion=diffusion),
+            features=DMVAEConfig(latent_dim=10, hidden=256, batch_size=64, epochs_recon=50, epochs_align=100,
+                                 epochs_refine=60, diffusion=diffusion))
+    smoke = DiffusionConfig(train_steps=1000, sample_steps=5)
+    return DMVAEBudget(
+        profile, n_seeds=1, mnist_train=400, fid_samples=200, digit_epochs=1, digit_train=2000, grid_per_cluster=4, tsne_max_points=200,
+        image=DMVAEConfig(latent_dim=16, hidden=128, channels=(16, 32), unet_channels=(8, 16), batch_size=64,
+                          epochs_recon=2, epochs_align=2, epochs_refine=1, diffusion=smoke, snapshot_rows=200,
+                          align_warmup=1),
+        features=DMVAEConfig(latent_dim=10, hidden=128, batch_size=64, epochs_recon=5, epochs_align=5,
+                             epochs_refine=2, diffusion=smoke, snapshot_rows=200, align_warmup=2))
+
+
+_STUDIES = {"00_data_and_baselines": _baselines, "01_ddmc": _ddmc, "02_dm2c": _dm2c, "03_joint_embedding": _joint,
+            "04_dmvae": _dmvae}
 
 
 def budget(study: str, profile: str):
