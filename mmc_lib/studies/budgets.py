@@ -19,6 +19,9 @@ from mmc_lib.methods.deep_baselines import DeepClusterConfig
 from mmc_lib.methods.dm2c_parts import DM2CConfig
 from mmc_lib.methods.dmvae_parts import DMVAEConfig
 from mmc_lib.methods.mvc import MVCConfig
+from mmc_lib.methods.treediffusion import TreeDiffusionConfig
+from mmc_lib.methods.treevae import TreeVAEConfig, VAEConfig
+from mmc_lib.nn.diffusion import DiffusionConfig
 from mmc_lib.nn.diffusion import DiffusionConfig
 from mmc_lib.runtime import check_profile
 
@@ -230,10 +233,7 @@ def budget(study: str, profile: str):
     return _STUDIES[study](profile)
 
 
-# --- notebook 05 (appended; its imports stay with it)
-from mmc_lib.methods.treediffusion import TreeDiffusionConfig  # noqa: E402
-from mmc_lib.methods.treevae import TreeVAEConfig, VAEConfig  # noqa: E402
-from mmc_lib.nn.diffusion import DiffusionConfig  # noqa: E402
+# --- notebook 05
 
 
 @dataclass(frozen=True)
