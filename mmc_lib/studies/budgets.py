@@ -22,7 +22,6 @@ from mmc_lib.methods.mvc import MVCConfig
 from mmc_lib.methods.treediffusion import TreeDiffusionConfig
 from mmc_lib.methods.treevae import TreeVAEConfig, VAEConfig
 from mmc_lib.nn.diffusion import DiffusionConfig
-from mmc_lib.nn.diffusion import DiffusionConfig
 from mmc_lib.runtime import check_profile
 
 #: the paper's own data sets of DDMC (absent here) and the real multi-view sets we have
