@@ -24,8 +24,8 @@ from mmc_lib.methods.mvc import CoMVC, MVCConfig, SiMVC
 from mmc_lib.metrics import accuracy, clustering_report
 from mmc_lib.results import mean_std
 from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMCBudget
-from mmc_lib.studies.data_and_baselines import classical_run
-from mmc_lib.studies.grid import grid, mean_std_table, run_grid, summarize, to_result_rows
+from mmc_lib.studies.data_and_baselines import classical_run, ours_ranked_table, ranked_table
+from mmc_lib.studies.grid import grid, run_grid, summarize, to_result_rows
 
 DEEP = {"DDMC": DDMC, "SiMVC": SiMVC, "CoMVC": CoMVC}
 CLASSICAL = ("KM", "Ncuts", "AmKM", "AmNcuts", "CoregMVSC")
@@ -408,28 +408,6 @@ def paper_vs_ours(summary: pd.DataFrame, *, metric: str, methods=ORDER) -> pd.Da
             .swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False).reindex(list(methods)))
 
 
-def _bold_best(table: pd.DataFrame, scores: pd.DataFrame):
-    """A Styler of ``table`` (strings) with the highest of ``scores`` (same shape) in each column set in bold."""
-    best = scores.eq(scores.max(axis=0), axis=1) & scores.notna()
-    return table.style.apply(lambda _: best.replace({True: "font-weight: bold", False: ""}), axis=None)
-
-
-def ranked_table(scores: pd.DataFrame, text: pd.DataFrame | None = None):
-    """Per column (data set): each row's value with its rank among the rows, ``"76.7 (1)"``; best in bold.
-
-    ``scores`` holds numbers (percent, higher is better; NaN = not in the table); ``text`` the strings to show
-    (default: ``scores`` with one decimal). Returns a pandas Styler.
-
-    >>> s = pd.DataFrame({"X": [50.0, 70.0]}, index=["a", "b"])
-    >>> ranked_table(s).data.loc["b", "X"]
-    '70.0 (1)'
-    """
-    text = scores.map(lambda v: f"{v:.1f}") if text is None else text
-    ranks = scores.rank(axis=0, ascending=False, method="min")
-    cells = text.where(scores.isna(), text + " (" + ranks.fillna(0).astype(int).astype(str) + ")")
-    return _bold_best(cells.where(scores.notna(), "—"), scores)
-
-
 def paper_ranked(metric: str = "acc", setting: str = "main"):
     """The slides' own table (ledger ``claims/ddmc.yaml``) for one metric: method × data set in percent, with
     each method's rank on each data set and the best entry in bold — the paper's table as printed, not ours.
@@ -447,6 +425,4 @@ def paper_ranked(metric: str = "acc", setting: str = "main"):
 def ours_ranked(summary: pd.DataFrame, *, metric: str = "acc", methods=ORDER):
     """Our main table for one metric: method × data set, ``mean ± std`` (percent) with the rank of the mean on
     each data set, the best mean in bold (a Styler). Only data sets we ran appear — nothing "not run"."""
-    scores = 100 * summary.pivot(index="method", columns="dataset", values=f"{metric}_mean").reindex(list(methods))
-    text = mean_std_table(summary, index="method", columns="dataset", metric=metric).reindex(list(methods))
-    return ranked_table(scores, text.fillna("—"))
+    return ours_ranked_table(summary, metric=metric, methods=methods)
