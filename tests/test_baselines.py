@@ -90,3 +90,18 @@ def test_classical_run_on_a_stratified_cap_reports_its_rows_and_view(shared_data
     report = classical_run("KM", "synthetic3d", 0, max_samples=90, data_dir=str(shared_data_dir))
     assert report["n_samples"] == 90
     assert report["chosen_view"] in REGISTRY["synthetic3d"].view_names  # KM names the view it clustered
+
+
+def test_ranked_table_ranks_per_data_set_and_bolds_the_best():
+    import pandas as pd
+
+    from mmc_lib.studies.data_and_baselines import ours_ranked_table, ranked_table
+
+    scores = pd.DataFrame({"X": [50.0, 70.0, np.nan], "Y": [90.0, 10.0, 40.0]}, index=["a", "b", "c"])
+    styler = ranked_table(scores)
+    assert styler.data.loc["b", "X"] == "70.0 (1)" and styler.data.loc["c", "X"] == "—"
+    assert styler.data.loc["c", "Y"] == "40.0 (2)"
+    html = styler.to_html()
+    assert html.count("font-weight: bold") == 1  # one CSS rule listing the two best cells
+    summary = pd.DataFrame({"method": ["a", "b"], "dataset": ["x", "x"], "acc_mean": [0.5, 0.7], "acc_std": [0.01, 0.02]})
+    assert ours_ranked_table(summary, metric="acc").data.loc["b", "x"] == "70.0 ± 2.0 (1)"

@@ -230,3 +230,14 @@ def test_paper_comparison_takes_the_paper_values_from_the_ledger(monkeypatch):
     monkeypatch.setattr(E, "load_ledger", lambda path: edited)
     assert paper_comparison([row], "wikipedia").set_index(["method", "metric"]).loc[("DM2C", "acc"), "paper"] == 0.5
     assert paper_values("wikipedia", "acc")["DM2C"] == 0.5
+
+
+def test_paper_vs_ours_in_percent_with_substituted_mark():
+    from mmc_lib.studies import dm2c as S
+
+    rows = [{"method": m, "dataset": "wikipedia", "setting": "main", "metric": k, "mean": 0.3, "std": 0.01}
+            for m in S.METHOD_ORDER for k in S.METRICS]
+    table = S.paper_vs_ours(rows).data
+    assert table.loc["DM2C", ("acc", "paper %")] == "27.2"
+    assert table.loc["DM2C", ("acc", "ours %")] == "30.0 ± 1.0ˢ"
+    assert table.loc["DM2C", ("acc", "diff")] == "+2.8"

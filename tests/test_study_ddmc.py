@@ -92,3 +92,9 @@ def test_paper_comparison_reads_the_ledger_and_writes_mean_std():
     assert cmp.loc[("DDMC", "Caltech-3V"), "diff"] == round(50.0 - cmp.loc[("DDMC", "Caltech-3V"), "paper"], 1)
     assert cmp.loc[("KM", "IAPR"), "ours"] == "not run"
     assert ddmc.paper_row("DDMC").shape == (2, 5)
+
+
+def test_paper_table_ranked_from_the_ledger():
+    acc = ddmc.paper_ranked("acc").data
+    assert acc.loc["DDMC", "Caltech-3V"] == "76.7 (1)"  # the slides' best method ranks first
+    assert not acc.isin(["not run"]).any().any()

@@ -22,7 +22,7 @@ from mmc_lib.data import REGISTRY, available, load
 from mmc_lib.methods.classical import BASELINES, choose_dominant_view, per_view_kmeans
 from mmc_lib.metrics import accuracy, clustering_report
 from mmc_lib.studies.budgets import DDMC_PAPER_DATASETS, BaselinesBudget
-from mmc_lib.studies.grid import run_grid, study_cache, summarize, to_result_rows
+from mmc_lib.studies.grid import mean_std_table, run_grid, study_cache, summarize, to_result_rows
 
 NOTEBOOK = "00_data_and_baselines"
 
@@ -128,3 +128,38 @@ def view_table(datasets: Iterable[str], b: BaselinesBudget, seed: int, data_dir:
                          "kmeans ACC %": round(100 * accuracy(ds.labels, pred), 1),
                          "chosen": "✓" if i == chosen else ""})
     return pd.DataFrame(rows)
+
+
+def _bold_best(table: pd.DataFrame, scores: pd.DataFrame):
+    """A Styler of ``table`` (strings) with the highest of ``scores`` (same shape) in each column set in bold."""
+    best = scores.eq(scores.max(axis=0), axis=1) & scores.notna()
+    return table.style.apply(lambda _: best.replace({True: "font-weight: bold", False: ""}), axis=None)
+
+
+def ranked_table(scores: pd.DataFrame, text: pd.DataFrame | None = None):
+    """Per column (data set): each row's value with its rank among the rows, ``"76.7 (1)"``; best in bold.
+
+    ``scores`` holds numbers (percent, higher is better; NaN = not in the table); ``text`` the strings to show
+    (default: ``scores`` with one decimal). Returns a pandas Styler.
+
+    >>> s = pd.DataFrame({"X": [50.0, 70.0]}, index=["a", "b"])
+    >>> ranked_table(s).data.loc["b", "X"]
+    '70.0 (1)'
+    """
+    text = scores.map(lambda v: f"{v:.1f}") if text is None else text
+    ranks = scores.rank(axis=0, ascending=False, method="min")
+    cells = text.where(scores.isna(), text + " (" + ranks.fillna(0).astype(int).astype(str) + ")")
+    return _bold_best(cells.where(scores.notna(), "—"), scores)
+
+
+
+def ours_ranked_table(summary: pd.DataFrame, *, metric: str = "acc", methods=None):
+    """Our results for one metric: method × data set, ``mean ± std`` (percent) with the rank of the mean among the
+    methods on each data set, the best mean in bold (a Styler). Only data sets that ran appear — no "not run" cells.
+
+    ``summary`` is a :func:`~mmc_lib.studies.grid.summarize` frame with ``method`` and ``dataset`` columns.
+    """
+    methods = list(methods) if methods is not None else list(dict.fromkeys(summary["method"]))
+    scores = 100 * summary.pivot(index="method", columns="dataset", values=f"{metric}_mean").reindex(methods)
+    text = mean_std_table(summary, index="method", columns="dataset", metric=metric).reindex(methods)
+    return ranked_table(scores, text.fillna("—"))

@@ -24,7 +24,7 @@ from mmc_lib.methods.mvc import CoMVC, MVCConfig, SiMVC
 from mmc_lib.metrics import accuracy, clustering_report
 from mmc_lib.results import mean_std
 from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMCBudget
-from mmc_lib.studies.data_and_baselines import classical_run
+from mmc_lib.studies.data_and_baselines import classical_run, ours_ranked_table, ranked_table
 from mmc_lib.studies.grid import grid, run_grid, summarize, to_result_rows
 
 DEEP = {"DDMC": DDMC, "SiMVC": SiMVC, "CoMVC": CoMVC}
@@ -406,3 +406,23 @@ def paper_vs_ours(summary: pd.DataFrame, *, metric: str, methods=ORDER) -> pd.Da
     cmp = compare_with_paper(summary, metric=metric, methods=methods)
     return (cmp.pivot(index="method", columns="dataset", values=["paper", "ours", "diff"])
             .swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False).reindex(list(methods)))
+
+
+def paper_ranked(metric: str = "acc", setting: str = "main"):
+    """The slides' own table (ledger ``claims/ddmc.yaml``) for one metric: method × data set in percent, with
+    each method's rank on each data set and the best entry in bold — the paper's table as printed, not ours.
+
+    >>> paper_ranked("acc").data.loc["DDMC", "Caltech-3V"]
+    '76.7 (1)'
+    """
+    paper = paper_table(setting)
+    paper = paper[paper.metric == metric]
+    scores = (100 * paper.pivot_table(index="method", columns="dataset", values="paper")).round(1)
+    order = [m for m in (*ORDER, *sorted(set(scores.index) - set(ORDER))) if m in scores.index]
+    return ranked_table(scores.reindex(order))
+
+
+def ours_ranked(summary: pd.DataFrame, *, metric: str = "acc", methods=ORDER):
+    """Our main table for one metric: method × data set, ``mean ± std`` (percent) with the rank of the mean on
+    each data set, the best mean in bold (a Styler). Only data sets we ran appear — nothing "not run"."""
+    return ours_ranked_table(summary, metric=metric, methods=methods)

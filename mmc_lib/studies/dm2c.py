@@ -400,3 +400,49 @@ def extra(b: DM2CBudget, data: pd.DataFrame, grids: dict[str, pd.DataFrame], wal
             "schedule": asdict(b.dm2c), "baseline_schedule": asdict(b.deep),
             "notebook_wall_seconds": round(wall_seconds, 1),  # this execution; cached runs are not re-timed
             "runs_in_cache": sum(len(df) for df in grids.values())}
+
+
+# ---------------------------------------------------------------------- tables that inform (ranks, best in bold)
+def score_table_ranked(rows: list[dict], dataset: str):
+    """:func:`score_table` with each method's rank per metric in brackets and the best mean in bold (a Styler)."""
+    from mmc_lib.studies.data_and_baselines import ranked_table
+
+    frame = pd.DataFrame([r for r in rows if r["dataset"] == dataset])
+    methods = [m for m in METHOD_ORDER if m in set(frame["method"])]
+    scores = 100 * frame.pivot(index="method", columns="metric", values="mean").reindex(methods)[METRICS]
+    return ranked_table(scores, score_table(rows, dataset))
+
+
+def paper_vs_ours(rows: list[dict], dataset: str = "wikipedia", *, substituted: bool = True):
+    """Paper / ours / ours − paper in percent for every method × metric the paper reports (a Styler).
+
+    The best paper value and the best of ours in each metric are bold; with ``substituted`` every "ours" cell is
+    marked ``ˢ`` (our data differ from the paper's, so the comparison is of orderings, not digits).
+    """
+    cmp = paper_comparison(rows, dataset)
+    ours = {(r["method"], r["metric"]): r for r in rows if r["dataset"] == dataset and r["setting"] == "main"}
+    cmp["paper %"] = 100 * cmp["paper"]
+    cmp["ours %"] = [100 * ours[(m, k)]["mean"] if (m, k) in ours else np.nan for m, k in zip(cmp.method, cmp.metric)]
+    cmp["diff"] = cmp["ours %"] - cmp["paper %"]
+    methods = [m for m in METHOD_ORDER if m in set(cmp["method"])]
+    wide = cmp.pivot(index="method", columns="metric", values=["paper %", "ours %", "diff"]).reindex(methods)
+    wide = wide.swaplevel(axis=1).reindex(columns=pd.MultiIndex.from_product(
+        [[m for m in METRICS if m in set(cmp.metric)], ["paper %", "ours %", "diff"]]))
+    mark = "ˢ" if substituted else ""
+    text = wide.copy().astype(object)
+    for col in wide.columns:
+        if col[1] == "ours %":
+            text[col] = [mean_std(ours[(m, col[0])]["mean"], ours[(m, col[0])]["std"]) + mark
+                         if (m, col[0]) in ours else "—" for m in wide.index]
+        else:
+            text[col] = [f"{v:+.1f}" if col[1] == "diff" else f"{v:.1f}" if np.isfinite(v) else "—"
+                         for v in wide[col]]
+    best = pd.DataFrame(False, index=wide.index, columns=wide.columns)
+    for col in wide.columns:
+        if col[1] != "diff":
+            best[col] = wide[col].eq(wide[col].max())
+    styler = text.style.apply(lambda _: best.replace({True: "font-weight: bold", False: ""}), axis=None)
+    if substituted:
+        styler = styler.set_caption("ˢ = substituted data (our features and split differ from the paper's); "
+                                    "bold = best in the column")
+    return styler

@@ -359,3 +359,21 @@ def result_rows(clu: pd.DataFrame, ret_summary: pd.DataFrame, chance: float) -> 
     rows += [dict(r, scale="raw") for r in to_result_rows(ret_summary, metrics=list(COSINE_METRICS),
                                                            setting="alignment")]
     return rows
+
+
+def clustering_tables_ranked(summary: pd.DataFrame) -> dict:
+    """:func:`clustering_tables` with each method's rank per data set in brackets and the best in bold (Stylers)."""
+    from mmc_lib.studies.data_and_baselines import ours_ranked_table
+
+    return {m: ours_ranked_table(summary, metric=m, methods=clustering_methods()) for m in CLUSTER_METRICS}
+
+
+def retrieval_table_styled(summary: pd.DataFrame, chance: float):
+    """:func:`retrieval_table` with the better aligner's value in each column in bold (a Styler)."""
+    table = retrieval_table(summary, chance)
+    means = summary.set_index("method")[[f"{k}_mean" for k in RETRIEVAL_METRICS]]
+    means.columns = list(RETRIEVAL_METRICS)
+    best = pd.DataFrame("", index=table.index, columns=table.columns)
+    for k in RETRIEVAL_METRICS:
+        best.loc[means[k].idxmax(), k] = "font-weight: bold"
+    return table.style.apply(lambda _: best, axis=None)
