@@ -59,8 +59,8 @@ def test_no_results_everything_not_run_with_reasons(tmp_path, ledgers):
     detail = table.set_index("id").detail
     assert detail["ddmc.main.caltech-3v.km.acc"] == "data absent"
     assert detail["ddmc.main.caltech-3v.rmkmc.acc"] == "not implemented; data absent"
-    assert detail["dmvae.celeba-hq.d-mvae.f1"] == "notebook not implemented yet"
-    assert detail["treediffusion.fid-reduction"] == "notebook not implemented yet"
+    assert detail["dmvae.celeba-hq.d-mvae.f1"] == "data absent"
+    assert detail["treediffusion.fid-reduction"] == "no results from 05_treediffusion in the full profile yet"
     assert detail["dm2c.nus-wide-10k.dm2c.acc"] == "data absent"
 
 
@@ -120,7 +120,7 @@ def test_orderings_checked_on_the_datasets_we_ran(tmp_path, ledgers):
     assert orders.loc["mmcluster.order.multimodal-beats-single.acc", "verdict"] == "holds"
     assert orders.loc["ddmc.order.best-overall.nmi", "detail"] == "no dataset has results for both sides"
     assert orders.loc["dm2c.order.best.acc", "verdict"] == "not run"
-    assert orders.loc["dmvae.order.diffusion-lowers-fid", "detail"] == "notebook not implemented yet"
+    assert orders.loc["dmvae.order.diffusion-lowers-fid", "detail"] == "no results from 04_dmvae in the full profile yet"
 
 
 def test_papers_checked_against_their_own_tables(ledgers):

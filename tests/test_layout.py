@@ -77,11 +77,31 @@ def _claimed_values() -> set[float]:
     return values
 
 
+#: keyword arguments that set a figure's geometry or style: their numbers are layout, never results
+_LAYOUT_KEYWORDS = {"figsize", "fontsize", "alpha", "width", "height", "lw", "linewidth", "s", "markersize", "capsize",
+                    "pad", "bbox_to_anchor", "dpi", "rotation", "labelspacing", "columnspacing", "wspace", "hspace",
+                    "markerscale", "zorder", "shrink", "aspect", "ms", "size"}
+
+
+#: drawing calls whose positional numbers are coordinates (a framework diagram's boxes and arrows)
+_DRAWING = {"text", "annotate", "arrow", "Rectangle", "FancyBboxPatch", "FancyArrowPatch", "Circle", "set_xlim",
+            "set_ylim", "figure", "subplots"}
+
+
+def _call_name(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+
+
 def _literals(source: str) -> list[float]:
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]  # IPython magics
     tree = ast.parse("\n".join(lines))
+    layout = {id(n) for kw in ast.walk(tree) if isinstance(kw, ast.keyword) and kw.arg in _LAYOUT_KEYWORDS
+              for n in ast.walk(kw.value)}
+    layout |= {id(n) for call in ast.walk(tree) if isinstance(call, ast.Call) and _call_name(call) in _DRAWING
+               for n in ast.walk(call)}
     return [float(n.value) for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)]
+            if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool)
+            and id(n) not in layout]
 
 
 def paper_numbers_in(source: str, claimed: set[float]) -> list[float]:
@@ -94,6 +114,8 @@ def paper_numbers_in(source: str, claimed: set[float]) -> list[float]:
 def test_detector_flags_a_typed_paper_number():
     claimed = _claimed_values()
     assert paper_numbers_in("published = {'map_img2txt': 0.249}\nx = 0.1 * 100", claimed) == [0.249]
+    assert paper_numbers_in("fig = plt.figure(figsize=(12, 3.75))", claimed) == []  # layout, not a result
+    assert paper_numbers_in("ax.text(3.0, 3.75, 'L1')", claimed) == []  # a diagram's coordinates
 
 
 @pytest.mark.parametrize("notebook", sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")))
