@@ -68,3 +68,31 @@ def test_bad_choices_are_refused():
         DM2CConfig(translator="gan")
     with pytest.raises(ValueError, match="critic_counter must be one of"):
         DM2CConfig(critic_counter="never")
+
+
+def test_study_rows_and_regrading_with_the_authors_code():
+    import pandas as pd
+
+    from mmc_lib.audit import grade_notebook
+    from mmc_lib.studies import dm2c as S
+
+    doc = {"source": "jiangyangby/DM2C @ 72230ba",
+           "per_seed": [{"seed": s, "acc": a, "nmi": 0.2, "ari": 0.06, "purity": 0.3} for s, a in ((0, 0.30), (1, 0.26))]}
+    rows = S.authors_code_rows(doc)
+    acc = next(r for r in rows if r["metric"] == "acc")
+    assert acc["method"] == "DM2C (authors' code)" and acc["mean"] == pytest.approx(0.28) and acc["n_seeds"] == 2
+    assert "outside the project" in acc["note"]
+    ours = [{"method": m, "dataset": "wikipedia", "metric": "acc", "mean": v, "std": 0.005, "n_seeds": 5,
+             "setting": "main"} for m, v in (("DM2C", 0.40), ("k-means", 0.31), ("DKM", 0.2), ("DCN", 0.2),
+                                             ("IDEC", 0.2), ("IMSAT", 0.2))]
+    as_ours = grade_notebook("02_dm2c", ours, profile="full").orderings.set_index("id")
+    as_authors = grade_notebook("02_dm2c", S.graded_as(ours + rows, "DM2C (authors' code)"),
+                                profile="full").orderings.set_index("id")
+    assert as_ours.loc["dm2c.order.best.acc", "verdict"] == "holds"
+    assert as_authors.loc["dm2c.order.best.acc", "verdict"] == "fails"  # 0.28 < k-means 0.31 by more than the spread
+    main = pd.DataFrame([{"dataset": "wikipedia", "seed": 0, "DM2C|eval|acc": 0.4, "DM2C|eval|nmi": 0.2,
+                          "DM2C|eval|ari": 0.1, "DM2C|eval|purity": 0.45}])
+    table = S.faithfulness_table(main, main.iloc[0:0], doc)
+    assert table.loc[0, "authors' code"] == "30.0 / 20.0 / 6.0 / 30.0"
+    assert table.loc[0, "ours: DM2C"] == "40.0 / 20.0 / 10.0 / 45.0"
+    assert table.loc[1, "ours: DM2C"] == "—"

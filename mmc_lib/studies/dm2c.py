@@ -23,8 +23,10 @@ Budgets (seeds, caps, epochs) come from ``budget("02_dm2c", profile)``; the pape
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, replace
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,10 +47,12 @@ DATASETS = ("wikipedia", "cub", "mnist-usps")
 PAPER_ONLY = ("nus-wide-10k",)  # the paper's other data set; absent here
 METRICS = ["acc", "ari", "nmi", "f_score", "purity"]
 BASELINES = ("k-means", "DKM", "DCN", "IDEC", "IMSAT")
-METHOD_ORDER = (*BASELINES, "DM2C", "DM2C-no_translation")
+METHOD_ORDER = (*BASELINES, "DM2C", "DM2C-no_translation", "DM2C-authors", "DM2C (authors' code)")
 ABLATIONS = {"no_cycle": {"lambda_cyc": 0.0}, "no_adv": {"lambda_adv": 0.0}}  # "no_translation": see dm2c_run
 ABLATION_DATASETS = ("wikipedia", "cub")  # MNIST-USPS left out for the CPU budget
 ABLATION_SETTINGS = ("ablation:full", "ablation:no_cycle", "ablation:no_adv", "ablation:no_translation")
+DESIGNS = ("ours", "authors")  # our DM2C (the default) and DM2CConfig.authors()
+AUTHORS_CODE = "results/external/dm2c_authors_code.json"  # the authors' code run on our split, outside the project
 
 NOTES = {
     "wikipedia": "substituted: 128-d SIFT / 10-d LDA features instead of the paper's 2048-d; fitted on the "
@@ -119,8 +123,11 @@ def _baseline(name: str, k: int, seed: int, b: DM2CBudget):
 
 
 def dm2c_run(dataset: str, seed: int, *, profile: str, fraction_a: float = 0.5, variant: str = "full",
-             baselines=True, data_dir: str | None = None) -> dict:
+             baselines=True, data_dir: str | None = None, design: str = "ours") -> dict:
     """One DM2C fit (plus, for ``variant="full"``, the no-translation read-out and the baselines).
+
+    ``design="authors"`` fits :meth:`DM2CConfig.authors` (the official code's architecture and schedule, at the
+    budget's scale) and reports it as ``DM2C-authors`` (no baselines, no ablations).
 
     ``baselines``: True (all of :data:`BASELINES`), False, or a list of names.
     Returns a flat dict: ``n_a``, ``n_b``, ``diverged``, ``error``, final losses, and scores
@@ -129,11 +136,18 @@ def dm2c_run(dataset: str, seed: int, *, profile: str, fraction_a: float = 0.5, 
     """
     if variant != "full" and variant not in ABLATIONS:
         raise ValueError(f"unknown variant {variant!r}; known: {['full', *ABLATIONS]}")
+    if design not in DESIGNS:
+        raise ValueError(f"unknown design {design!r}; known: {DESIGNS}")
     b = budgets.budget(STUDY, profile)
     mix, held = mixed_splits(dataset, seed=seed, fraction_a=fraction_a, budget=b, data_dir=data_dir)
     out: dict = {"n_a": mix.n_a, "n_b": mix.n_b, "diverged": False, "error": ""}
     name = "DM2C" if variant == "full" else f"DM2C-{variant}"
-    model = DM2C(mix.n_clusters, config=b.dm2c, seed=seed, **ABLATIONS.get(variant, {}))
+    config = b.dm2c
+    if design == "authors":
+        name, config, baselines = "DM2C-authors", b.dm2c_authors, False
+        if variant != "full" or config is None:
+            raise ValueError("the authors' design runs only the full model, in a budget that defines it")
+    model = DM2C(mix.n_clusters, config=config, seed=seed, **ABLATIONS.get(variant, {}))
     try:
         model.fit(mix.x_a, mix.x_b)
         if diverged(model.history_):
@@ -142,7 +156,7 @@ def dm2c_run(dataset: str, seed: int, *, profile: str, fraction_a: float = 0.5, 
         return {**out, "diverged": True, "error": f"{name}: {exc}"}
     out.update({f"final_{k}": v for k, v in model.history_[-1].items() if k != "epoch"})
     readouts = {name: dict(unify="a")}
-    if variant == "full":
+    if variant == "full" and design == "ours":
         readouts["DM2C-no_translation"] = dict(unify="none")
     for method, kw in readouts.items():
         emb = model.transform(mix.x_a, mix.x_b, **kw)
@@ -196,7 +210,10 @@ def study_grid(kind: str, b: DM2CBudget, *, seed: int, datasets: list[str]) -> l
     if kind == "fraction":
         return grid(dataset=[first_present(datasets)], seed=b.fraction_seeds(seed), fraction_a=list(b.fractions),
                     variant=["full"], baselines=[True])
-    raise ValueError(f"unknown grid {kind!r}; known: main, ablation, fraction")
+    if kind == "authors":
+        return [dict(dataset=d, seed=s, fraction_a=0.5, variant="full", baselines=False, design="authors")
+                for d in datasets for s in b.authors_design_seeds(d, seed)]
+    raise ValueError(f"unknown grid {kind!r}; known: main, ablation, fraction, authors")
 
 
 def runs(kind: str, b: DM2CBudget, *, seed: int, datasets: list[str], data_dir=None, out_dir=None,
@@ -446,3 +463,60 @@ def paper_vs_ours(rows: list[dict], dataset: str = "wikipedia", *, substituted: 
         styler = styler.set_caption("ˢ = substituted data (our features and split differ from the paper's); "
                                     "bold = best in the column")
     return styler
+
+
+# ---------------------------------------------------------------------- faithfulness: the authors' code on our split
+def authors_code(path: str | Path | None = None) -> dict | None:
+    """The authors' code (jiangyangby/DM2C @ 72230ba) run on our Wikipedia protocol OUTSIDE the project (its code is
+    not committed): per-seed test scores, the patch list and how it was run — or None where the file is absent."""
+    from mmc_lib.runtime import project_root
+
+    path = Path(path) if path else project_root() / AUTHORS_CODE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def authors_code_rows(doc: dict | None) -> list[dict]:
+    """Result rows (setting ``main``, Wikipedia test split) of the authors' code, stated as measured outside."""
+    if not doc:
+        return []
+    seeds = pd.DataFrame(doc["per_seed"])
+    note = (f"the authors' code ({doc['source']}) run outside the project on our split; patches: "
+            f"{AUTHORS_CODE}")
+    return [{"method": "DM2C (authors' code)", "dataset": "wikipedia", "metric": m, "mean": float(seeds[m].mean()),
+             "std": float(np.std(seeds[m])), "n_seeds": int(len(seeds)), "setting": "main", "note": note}
+            for m in ("acc", "nmi", "ari", "purity")]
+
+
+def faithfulness_table(main: pd.DataFrame, authors: pd.DataFrame, doc: dict | None) -> pd.DataFrame:
+    """Per seed, Wikipedia test split, percent: the authors' code, our DM2C (default) and our run of the authors'
+    design, ACC / NMI / ARI / purity; a last row with mean ± std."""
+    metrics = ("acc", "nmi", "ari", "purity")
+    cols = {"DM2C": main, "DM2C-authors": authors}
+    rows = []
+    seeds = sorted(set(main[main.dataset == "wikipedia"].seed) | {r["seed"] for r in (doc or {}).get("per_seed", [])})
+    for s in seeds:
+        row = {"seed": s}
+        code = next((r for r in (doc or {}).get("per_seed", []) if r["seed"] == s), None)
+        row["authors' code"] = " / ".join(f"{100 * code[m]:.1f}" for m in metrics) if code else "—"
+        for label, df in cols.items():
+            hit = df[(df.dataset == "wikipedia") & (df.seed == s)]
+            row[f"ours: {label}"] = " / ".join(f"{100 * hit[f'{label}|eval|{m}'].iloc[0]:.1f}" for m in metrics) \
+                if len(hit) and f"{label}|eval|acc" in hit else "—"
+        rows.append(row)
+    summary = {"seed": "mean ± std"}
+    if doc:
+        per = pd.DataFrame(doc["per_seed"])
+        summary["authors' code"] = " / ".join(mean_std(per[m].mean(), np.std(per[m])) for m in metrics)
+    for label, df in cols.items():
+        w = df[df.dataset == "wikipedia"]
+        summary[f"ours: {label}"] = " / ".join(mean_std(w[f"{label}|eval|{m}"].mean(), np.std(w[f"{label}|eval|{m}"]))
+                                               for m in metrics) if f"{label}|eval|acc" in w else "—"
+    return pd.DataFrame(rows + [summary]).set_index("seed").fillna("—")
+
+
+def graded_as(rows: list[dict], implementation: str) -> list[dict]:
+    """``rows`` with ``implementation``'s Wikipedia rows standing in for DM2C's, so the grader can judge the paper's
+    orderings with that implementation (e.g. the authors' own code) instead of ours."""
+    keep = [r for r in rows if not (r["method"] == "DM2C" and r["dataset"] == "wikipedia")]
+    swapped = [dict(r, method="DM2C") for r in rows if r["method"] == implementation and r["dataset"] == "wikipedia"]
+    return [r for r in keep if r["dataset"] == "wikipedia" and r["method"] != implementation] + swapped
