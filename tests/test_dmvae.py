@@ -73,7 +73,7 @@ def test_images_outside_unit_range_are_refused():
         DMVAE(2, config=TINY).fit([img, np.zeros((10, 3))])
 
 
-@pytest.mark.parametrize("k, match", [(1, "at least 2"), (100, "larger than the number of samples")])
+@pytest.mark.parametrize("k, match", [(1, "at least 2"), (100, "must be smaller than the number of samples")])
 def test_n_clusters_out_of_range(k, match):
     views, _ = _features(20)
     with pytest.raises(ValueError, match=match):
