@@ -57,9 +57,10 @@ def _write_page(out: Path, name: str, title: str, body: str, *, full_html: bool 
     return name
 
 
-def build_site(out: str | Path | None = None) -> Path:
-    """Render notebooks, AUDIT.md, README.md and figures into ``out`` (default ``build/site``); return the index."""
-    root = project_root()
+def build_site(out: str | Path | None = None, *, root: str | Path | None = None) -> Path:
+    """Render notebooks, AUDIT.md, README.md and figures of the checkout ``root`` (default: this one) into ``out``
+    (default ``build/site``); return the index page."""
+    root = Path(root) if root else project_root()
     out = Path(out) if out else root / "build" / "site"
     if out.exists():
         shutil.rmtree(out)
@@ -88,7 +89,9 @@ def build_site(out: str | Path | None = None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="output folder (default: build/site)")
-    index = build_site(parser.parse_args(argv).out)
+    parser.add_argument("--root", default=None, help="render another checkout (default: this one)")
+    args = parser.parse_args(argv)
+    index = build_site(args.out, root=args.root)
     print(f"site written: {index}")
     return 0
 
