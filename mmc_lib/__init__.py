@@ -10,4 +10,10 @@
   :mod:`mmc_lib.runtime`, :mod:`mmc_lib.publish`, :mod:`mmc_lib.run_all`.
 """
 
+import warnings
+
+# tqdm.auto (imported by diffusers and torchmetrics) warns "IProgress not found" into every executed notebook when
+# ipywidgets is absent; our own bars are plain tqdm in batch runs, so the warning is noise in published outputs.
+warnings.filterwarnings("ignore", message="IProgress not found")
+
 __version__ = "0.1.0"
