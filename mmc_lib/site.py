@@ -40,11 +40,23 @@ def _markdown(path: Path) -> str:
     return mistune.html(path.read_text())
 
 
-def _notebook(path: Path) -> str:
+def _mathjax(out: Path) -> str | None:
+    """Copy MathJax (shipped by the ``jupyter-server-mathjax`` package) into the site so equations render offline;
+    return its URL relative to the pages, or None (nbconvert's CDN default) when the package is absent."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        return None
+    shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", out / "mathjax")
+    return "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+
+
+def _notebook(path: Path, mathjax_url: str | None) -> str:
     import nbformat
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter(template_name="classic").from_notebook_node(nbformat.read(path, as_version=4))
+    exporter = HTMLExporter(template_name="classic", **({"mathjax_url": mathjax_url} if mathjax_url else {}))
+    body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4))
     return body
 
 
@@ -65,9 +77,11 @@ def build_site(out: str | Path | None = None, *, root: str | Path | None = None)
     if out.exists():
         shutil.rmtree(out)
     (out / "figures").mkdir(parents=True)
+    mathjax_url = _mathjax(out)
     links = []
     for nb in sorted((root / "notebooks").glob("*.ipynb")):
-        links.append((_write_page(out, f"{nb.stem}.html", nb.stem, _notebook(nb), full_html=True), nb.stem))
+        links.append((_write_page(out, f"{nb.stem}.html", nb.stem, _notebook(nb, mathjax_url), full_html=True),
+                      nb.stem))
     for md in ("README.md", "AUDIT.md"):
         if (root / md).is_file():
             page = _write_page(out, md.replace(".md", ".html"), md, _markdown(root / md).replace('href="AUDIT.md"',

@@ -16,10 +16,14 @@ def site(tmp_path_factory):
     return build_site(tmp_path_factory.mktemp("site") / "site")
 
 
-def _title_after_load(page) -> str:
-    dom = subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+def _dom_after_load(page) -> str:
+    return subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
                           "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+                          capture_output=True, text=True, timeout=120).stdout
+
+
+def _title_after_load(page) -> str:
+    dom = _dom_after_load(page)
     match = re.search(r"<title>(.*?)</title>", dom, re.S)
     return match.group(1) if match else ""
 
@@ -41,3 +45,10 @@ def test_every_page_and_figure_loads_in_a_browser(site):
         assert match.group(2) == "0", f"{page.name}: {match.group(2)} of {match.group(1)} images failed to load"
     gallery = _title_after_load(site.parent / "figures.html")
     assert int(re.search(r"images (\d+)", gallery).group(1)) == len(list((site.parent / "figures").glob("*.png")))
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium here (make test installs it where it can)")
+def test_equations_render_offline(site):
+    assert (site.parent / "mathjax" / "MathJax.js").is_file()  # shipped with the site, no CDN needed
+    dom = _dom_after_load(site.parent / "01_ddmc.html")
+    assert "MathJax" in dom and 'class="MathJax' in dom  # MathJax typeset the LaTeX of notebook 01
