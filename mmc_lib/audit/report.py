@@ -213,22 +213,23 @@ _VERDICT_COLOURS = {"reproduced": "#2ca02c", "below": "#d62728", "above": "#ff7f
 
 
 def plot_verdict_counts(ax, report: AuditReport):
-    """How many claims of each paper got each verdict (numbers, then orderings), as stacked horizontal bars.
-
-    Replaces a claimed-vs-ours scatter, which with every point ``substituted`` read as "we beat the paper".
+    """Each paper's claims split by verdict (numbers, then orderings): shares of the paper's claims, counts written on
+    the bars. Replaces a claimed-vs-ours scatter, which with every point ``substituted`` read as "we beat the paper".
     """
     counts = report.counts().drop(columns="total", errors="ignore")
+    totals = counts.sum(axis=1).to_numpy(dtype=float)
     left = np.zeros(len(counts))
     for verdict in counts.columns:
         values = counts[verdict].to_numpy(dtype=float)
-        ax.barh(counts.index, values, left=left, color=_VERDICT_COLOURS.get(verdict, "0.5"), label=verdict)
-        for y, (x0, v) in enumerate(zip(left, values)):
-            if v:
-                ax.text(x0 + v / 2, y, f"{int(v)}", ha="center", va="center", fontsize=8)
-        left += values
-    ax.set_xscale("symlog", linthresh=10)
-    ax.set(xlabel="claims (symmetric log scale)", ylabel="paper",
-           title=f"Verdicts per paper ({report.profile} profile): reproduced on the papers' own data vs not")
+        share = 100 * values / np.maximum(totals, 1)
+        ax.barh(counts.index, share, left=left, color=_VERDICT_COLOURS.get(verdict, "0.5"), label=verdict)
+        for y, (x0, w, v) in enumerate(zip(left, share, values)):
+            if v and w >= 3:
+                ax.text(x0 + w / 2, y, f"{int(v)}", ha="center", va="center", fontsize=8)
+        left += share
+    ax.set_yticks(range(len(counts)), [f"{p} ({int(t)})" for p, t in zip(counts.index, totals)])
+    ax.set(xlim=(0, 100), xlabel="share of the paper's claims (%), counts on the bars", ylabel="paper (claims)",
+           title=f"Verdicts per paper ({report.profile} profile)")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     ax.invert_yaxis()
     return ax
