@@ -96,6 +96,24 @@ def train_digit_features(x_train: np.ndarray, y_train: np.ndarray, x_test: np.nd
     return net, float((pred == np.asarray(y_test)).mean())
 
 
+def cached_digit_features(path, data, *, epochs: int, seed: int = 0) -> tuple[DigitFeatures, float]:
+    """:func:`train_digit_features` once, then from the file ``path`` (its weights and test accuracy); ``data()``
+    returns ``(x_train, y_train, x_test, y_test)`` and is called only when the file is absent. ``path=None``: no cache."""
+    from pathlib import Path
+
+    path = Path(path) if path is not None else None
+    if path is not None and path.is_file():
+        saved = torch.load(path, weights_only=True)
+        net = DigitFeatures()
+        net.load_state_dict(saved["state"])
+        return net.eval(), float(saved["test_acc"])
+    net, acc = train_digit_features(*data(), epochs=epochs, seed=seed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"state": net.state_dict(), "test_acc": acc}, path)
+    return net, acc
+
+
 @torch.no_grad()
 def fid(real: torch.Tensor, fake: torch.Tensor, extractor: DigitFeatures, *, batch_size: int = 500) -> float:
     """FID between two image sets with torchmetrics' ``FrechetInceptionDistance`` and OUR ``extractor``."""

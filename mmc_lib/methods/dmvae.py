@@ -38,8 +38,9 @@ from torch import nn
 from mmc_lib.methods.dmvae_parts import (POSTERIORS, Decoder, DMVAEConfig, Encoder, MoGPrior, denoiser,
                                          feature_discriminator, hinge_d, hinge_g, kl_gaussians, kl_mog, kl_standard,
                                          mixture_of_experts_sample, nll, patch_discriminator, product_of_experts,
-                                         refine_loss, refine_sample, reparameterise, view_kind)
+                                         reparameterise, view_kind)
 from mmc_lib.nn import Hooks, minibatches, seeded, train
+from mmc_lib.nn.diffusion import ddim_sample, diffusion_loss
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_n_clusters
 
@@ -248,7 +249,9 @@ class DMVAE:
         """DDIM from the noised decoded sample, conditioned on it and on z; images are denoised in [-1, 1]."""
         image = self.kinds_[m] == "image"
         cond = decoded * 2 - 1 if image else decoded
-        x = refine_sample(self.denoisers_[str(m)], cond, self.config_, generator=g, cond=cond, z=z)
+        cfg = self.config_
+        x = ddim_sample(self.denoisers_[str(m)], tuple(cond.shape), cfg.diffusion, generator=g, image_cond=cond,
+                        vector_cond=z, device=cond.device, start=cond, strength=cfg.refine_strength)
         return ((x + 1) / 2).clamp(0, 1) if image else x
 
     def _check_new(self, views) -> list[np.ndarray]:
@@ -425,8 +428,9 @@ def _phase_refine(model: DMVAE, x, gen) -> list[dict]:
                 state["pairs"].append((m, real, fake.detach()))
             image = model.kinds_[m] == "image"
             x0, cond = (real * 2 - 1, fake.detach() * 2 - 1) if image else (real, fake.detach())
-            t[f"diffusion_{m}"] = refine_loss(model.denoisers_[str(m)], x0, cfg, generator=gen, cond=cond, z=z,
-                                              scheduler=scheduler)
+            t[f"diffusion_{m}"] = diffusion_loss(model.denoisers_[str(m)], x0, cfg.diffusion, generator=gen,
+                                                 image_cond=cond, vector_cond=z, scheduler=scheduler,
+                                                 strength=cfg.refine_strength)
             total = total + t[f"diffusion_{m}"]
         t["total"] = total
         return t

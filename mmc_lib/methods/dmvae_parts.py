@@ -278,31 +278,6 @@ def nll(decoder: Decoder, z, x):
     return 0.5 * ((out - x) ** 2).sum(1).mean()  # unit-variance Gaussian on standardised features
 
 
-def refine_loss(net: nn.Module, x0, cfg: DMVAEConfig, *, generator, cond, z, scheduler):
-    """DDPM's simple loss ``‖ε − ε_θ(x_t, t | x̂, z)‖²`` (Ho et al. 2020, eq. 14) with ``t`` drawn below
-    ``strength·T`` only: the noise levels a refinement that starts at ``strength·T`` ever visits."""
-    t_max = max(1, int(round(cfg.refine_strength * cfg.diffusion.train_steps)))
-    t = torch.randint(0, t_max, (len(x0),), generator=generator).to(x0.device)
-    noise = torch.randn(x0.shape, generator=generator).to(x0.device)
-    return F.mse_loss(net(scheduler.add_noise(x0, noise, t), t, image_cond=cond, vector_cond=z), noise)
-
-
-@torch.no_grad()
-def refine_sample(net: nn.Module, decoded, cfg: DMVAEConfig, *, generator, cond, z):
-    """SDEdit / DiffuseVAE-style refinement: noise the decoded sample to ``t_s = strength·T`` (DDPM eq. 4), then run
-    deterministic DDIM (η = 0, Song et al. 2021) from ``t_s`` to 0, conditioned on ``(x̂, z)``. With strength 1 this
-    is ordinary DDIM sampling from noise."""
-    scheduler = cfg.diffusion.ddim()
-    t_max = max(1, int(round(cfg.refine_strength * cfg.diffusion.train_steps)))
-    steps = [t for t in scheduler.timesteps if int(t) < t_max] or [scheduler.timesteps[-1]]
-    noise = torch.randn(decoded.shape, generator=generator).to(decoded.device)
-    x = scheduler.add_noise(decoded, noise, steps[0].reshape(1).to(decoded.device))
-    for t in steps:
-        eps = net(x, t.expand(len(x)).to(decoded.device), image_cond=cond, vector_cond=z)
-        x = scheduler.step(eps, t, x).prev_sample
-    return x
-
-
 def hinge_d(d_real, d_fake):
     """The discriminator's hinge loss (Lim & Ye 2017; Miyato et al. 2018)."""
     return F.relu(1.0 - d_real).mean() + F.relu(1.0 + d_fake).mean()

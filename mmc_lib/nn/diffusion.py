@@ -35,6 +35,10 @@ class DiffusionConfig:
     beta_schedule: str = "linear"  # DDPM's linear β_1 = 1e-4 … β_T = 0.02
     sample_steps: int = 50  # DDIM steps at sampling time (deterministic, eta = 0)
 
+    def noise_steps(self, strength: float) -> int:
+        """How many of the ``train_steps`` noise levels a refinement of ``strength`` (0 < s ≤ 1) visits."""
+        return max(1, int(round(strength * self.train_steps)))
+
     def ddpm(self):
         from diffusers import DDPMScheduler
 
@@ -91,10 +95,13 @@ def conditional_unet(channels_out: int, *, sample_size: int, channels: tuple[int
 
 def diffusion_loss(unet: ConditionalUNet, x0: torch.Tensor, config: DiffusionConfig, *, generator: torch.Generator,
                    image_cond: torch.Tensor | None = None, vector_cond: torch.Tensor | None = None,
-                   scheduler=None) -> torch.Tensor:
-    """DDPM's simple loss on a batch: random ``t``, ``x_t = add_noise(x_0, ε, t)``, ``mean ‖ε - ε_θ‖²``."""
+                   scheduler=None, strength: float = 1.0) -> torch.Tensor:
+    """DDPM's simple loss on a batch: random ``t``, ``x_t = add_noise(x_0, ε, t)``, ``mean ‖ε - ε_θ‖²``.
+
+    ``strength < 1`` draws ``t`` below ``strength·T`` only: the noise levels a refinement that starts there visits.
+    """
     scheduler = scheduler or config.ddpm()
-    t = torch.randint(0, config.train_steps, (x0.shape[0],), generator=generator).to(x0.device)
+    t = torch.randint(0, config.noise_steps(strength), (x0.shape[0],), generator=generator).to(x0.device)
     noise = torch.randn(x0.shape, generator=generator).to(x0.device)
     x_t = scheduler.add_noise(x0, noise, t)
     return F.mse_loss(unet(x_t, t, image_cond=image_cond, vector_cond=vector_cond), noise)
@@ -103,13 +110,23 @@ def diffusion_loss(unet: ConditionalUNet, x0: torch.Tensor, config: DiffusionCon
 @torch.no_grad()
 def ddim_sample(unet: ConditionalUNet, shape: tuple[int, ...], config: DiffusionConfig, *,
                 generator: torch.Generator, image_cond: torch.Tensor | None = None,
-                vector_cond: torch.Tensor | None = None, device: str | torch.device = "cpu") -> torch.Tensor:
-    """Deterministic DDIM sampling (η = 0) from Gaussian noise in ``config.sample_steps`` steps."""
+                vector_cond: torch.Tensor | None = None, device: str | torch.device = "cpu",
+                start: torch.Tensor | None = None, strength: float = 1.0) -> torch.Tensor:
+    """Deterministic DDIM sampling (η = 0) from Gaussian noise in ``config.sample_steps`` steps.
+
+    With ``start`` (SDEdit / DiffuseVAE-style refinement): noise ``start`` to ``t_s = strength·T`` (DDPM eq. 4) and run
+    DDIM from ``t_s`` to 0 instead.
+    """
     scheduler = config.ddim()
     was_training = unet.training
     unet.eval()
+    steps = scheduler.timesteps
     x = torch.randn(shape, generator=generator).to(device)
-    for t in scheduler.timesteps:
+    if start is not None:
+        t_max = config.noise_steps(strength)
+        steps = [t for t in steps if int(t) < t_max] or [steps[-1]]
+        x = scheduler.add_noise(start, x, steps[0].reshape(1).to(device))
+    for t in steps:
         eps = unet(x, t.expand(shape[0]).to(device), image_cond=image_cond, vector_cond=vector_cond)
         x = scheduler.step(eps, t, x).prev_sample
     unet.train(was_training)

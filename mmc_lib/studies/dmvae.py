@@ -42,7 +42,7 @@ import torch
 
 from mmc_lib.data import load, mnist_split
 from mmc_lib.data.mnist_text import mnist_text
-from mmc_lib.fid import DigitFeatures, fid, frechet_distance, train_digit_features
+from mmc_lib.fid import DigitFeatures, cached_digit_features, fid, frechet_distance
 from mmc_lib.methods.dmvae import DMVAE
 from mmc_lib.methods.dmvae import PHASES as DMVAE_PHASES
 from mmc_lib.metrics import clustering_report, silhouette
@@ -101,16 +101,7 @@ def digit_extractor(*, epochs: int, max_samples: int | None = None, data_dir: st
     """Our FID feature extractor: the digit CNN trained on the MNIST training split (8000 images, or a stratified
     ``max_samples``; seed 0), and its accuracy on the 2000 held-out images. Cached on disk in ``cache_dir``."""
     path = Path(cache_dir) / f"digit_features_e{epochs}_n{max_samples or 'all'}.pt" if cache_dir else None
-    if path is not None and path.is_file():
-        saved = torch.load(path, weights_only=True)
-        net = DigitFeatures()
-        net.load_state_dict(saved["state"])
-        return net.eval(), float(saved["accuracy"])
-    net, acc = train_digit_features(*mnist_split(data_dir, max_samples=max_samples), epochs=epochs, seed=0)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"state": net.state_dict(), "accuracy": acc}, path)
-    return net, acc
+    return cached_digit_features(path, lambda: mnist_split(data_dir, max_samples=max_samples), epochs=epochs)
 
 
 def latent_scores(model: DMVAE, pairs: Pairs, *, seed: int) -> dict[str, float]:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from mmc_lib.data import mnist_split
-from mmc_lib.fid import DigitFeatures, fid, train_digit_features
+from mmc_lib.fid import DigitFeatures, cached_digit_features, fid
 from mmc_lib.methods.treediffusion import TreeDiffusion
 from mmc_lib.methods.treevae import TreeVAE, VAEKMeans
 from mmc_lib.metrics import clustering_report, dendrogram_purity, leaf_purity
@@ -40,17 +40,8 @@ def images(profile: str, data_dir: str | None = None):
 
 def extractor(profile: str, data_dir: str | None, cache_dir: str | Path) -> tuple[DigitFeatures, float]:
     """The FID feature extractor (our digit CNN, trained once on the train split; cached) and its test accuracy."""
-    path = Path(cache_dir) / "extractor.pt"
-    if path.is_file():
-        saved = torch.load(path, weights_only=False)
-        net = DigitFeatures()
-        net.load_state_dict(saved["state"])
-        return net.eval(), saved["test_acc"]
-    x_tr, y_tr, x_te, y_te = images(profile, data_dir)
-    net, acc = train_digit_features(x_tr, y_tr, x_te, y_te, epochs=budget(NOTEBOOK, profile).extractor_epochs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state": net.state_dict(), "test_acc": acc}, path)
-    return net, acc
+    return cached_digit_features(Path(cache_dir) / "extractor.pt", lambda: images(profile, data_dir),
+                                 epochs=budget(NOTEBOOK, profile).extractor_epochs)
 
 
 @torch.no_grad()
