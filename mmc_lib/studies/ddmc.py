@@ -401,13 +401,6 @@ def compare_with_paper(summary: pd.DataFrame, *, metric: str, setting: str = "ma
     return pd.DataFrame(rows)
 
 
-def paper_vs_ours(summary: pd.DataFrame, *, metric: str, methods=ORDER) -> pd.DataFrame:
-    """:func:`compare_with_paper` as a table: one row per method, (data set × paper/ours/diff) columns."""
-    cmp = compare_with_paper(summary, metric=metric, methods=methods)
-    return (cmp.pivot(index="method", columns="dataset", values=["paper", "ours", "diff"])
-            .swaplevel(axis=1).sort_index(axis=1, level=0, sort_remaining=False).reindex(list(methods)))
-
-
 def paper_ranked(metric: str = "acc", setting: str = "main"):
     """The slides' own table (ledger ``claims/ddmc.yaml``) for one metric: method × data set in percent, with
     each method's rank on each data set and the best entry in bold — the paper's table as printed, not ours.
