@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+import mmc_lib.methods as methods
 from mmc_lib.data import MultiViewDataset, available, load
 from mmc_lib.methods.classical import choose_dominant_view, per_view_kmeans
 from mmc_lib.methods.ddmc import ABLATIONS, DDMC
@@ -29,7 +30,11 @@ from mmc_lib.studies.grid import grid, run_grid, summarize, to_result_rows
 
 DEEP = {"DDMC": DDMC, "SiMVC": SiMVC, "CoMVC": CoMVC}
 CLASSICAL = ("KM", "Ncuts", "AmKM", "AmNcuts", "CoregMVSC")
-ORDER = (*CLASSICAL, "SiMVC", "CoMVC", "DDMC")  # rows of the main table
+#: the other rows of the paper's table, each an estimator exported by :mod:`mmc_lib.methods` under this name
+COMPETITORS = ("RMKMC", "SwMC", "ONMSC", "SMCMB", "EAMC", "DEMVC", "MFLVC", "SEM", "DIVIDE", "SCMVC", "SSLNMVC")
+#: rows of the main table, in the paper's order
+ORDER = (*CLASSICAL, "RMKMC", "SwMC", "ONMSC", "SMCMB", "EAMC", "DEMVC", "SiMVC", "CoMVC", "MFLVC", "SEM", "DIVIDE",
+         "SCMVC", "SSLNMVC", "DDMC")
 VARIANTS = ("DDC", "DDC+FDL", "DDC+CDL", "all")  # rows of the ablation
 STRATEGIES = ("enhancement", "fusion")
 METRICS = ("acc", "nmi", "ari", "purity")
@@ -56,14 +61,17 @@ def dominant_choice(dataset: str, max_samples: int | None,
 
 def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: int, max_samples: int | None = None,
              alpha: float = 0.1, beta: float = 0.1, variant: str = "all", combine: str = "enhance",
-             dominant: int | str = "silhouette", device: str = "cpu", data_dir: str | None = None) -> dict:
-    """Train one deep method (DDMC with ``variant`` / ``combine``, SiMVC or CoMVC) and report its metrics."""
+             dominant: int | str = "silhouette", encoder: str = "mlp", device: str = "cpu",
+             data_dir: str | None = None) -> dict:
+    """Train one deep method (DDMC with ``variant`` / ``combine``, SiMVC or CoMVC) and report its metrics.
+
+    ``encoder="cnn"`` gives every view a small CNN (image views, e.g. MNIST-USPS's 28×28 digits)."""
     if method not in DEEP:
         raise ValueError(f"unknown deep method {method!r}; known: {sorted(DEEP)}")
     if variant not in ABLATIONS:
         raise ValueError(f"unknown DDMC variant {variant!r}; known: {sorted(ABLATIONS)}")
     ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
-    config = MVCConfig(epochs=epochs, n_restarts=n_restarts)
+    config = MVCConfig(epochs=epochs, n_restarts=n_restarts, encoder=encoder)
     if method == "DDMC":
         dm = dominant_choice(dataset, max_samples, data_dir)[0] if dominant == "silhouette" else int(dominant)
         model = DDMC(ds.n_clusters, alpha=alpha, beta=beta, dominant=dm, losses=ABLATIONS[variant],
@@ -78,6 +86,30 @@ def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: i
                   seconds_per_epoch=(time.perf_counter() - start) / (epochs * n_restarts))
     if method == "DDMC":
         report["dominant_view"] = ds.view_names[model.dominant_]
+    return report
+
+
+def competitor_estimator(method: str, n_clusters: int, *, seed: int, device: str, options: dict | None = None):
+    """``mmc_lib.methods.<method>(n_clusters, seed=, device=, ...)``; ``options`` are constructor keywords, and an
+    ``options["config"]`` dict becomes the method's ``<method>Config`` (the smoke profile's short schedules)."""
+    if method not in COMPETITORS:
+        raise ValueError(f"unknown competitor {method!r}; known: {list(COMPETITORS)}")
+    options = dict(options or {})
+    if isinstance(options.get("config"), dict):
+        options["config"] = getattr(methods, f"{method}Config")(**options["config"])
+    return getattr(methods, method)(n_clusters, seed=seed, device=device, **options)
+
+
+def competitor_run(method: str, dataset: str, seed: int, *, options: dict | None = None,
+                   max_samples: int | None = None, device: str = "cpu", data_dir: str | None = None) -> dict:
+    """Fit one of the paper's other competitors (:data:`COMPETITORS`) with its own paper's defaults (or the
+    budget's ``options``) and report its metrics and seconds."""
+    ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
+    model = competitor_estimator(method, ds.n_clusters, seed=seed, device=device, options=options)
+    start = time.perf_counter()
+    labels = model.fit_predict(ds.views)
+    report = dict(clustering_report(ds.labels, labels))
+    report.update(seconds=time.perf_counter() - start, n_samples=ds.n_samples)
     return report
 
 
@@ -152,20 +184,27 @@ class DDMCStudy:
     def _deep(self, runs: list[dict], **fixed) -> list[dict]:
         """Each run with the budget's epochs, ``fixed`` (restarts, α/β), its row cap, the device and data folder."""
         b = self.budget
-        return [dict(r, epochs=b.epochs, **fixed, max_samples=b.cap(r["dataset"]), device=self.device,
-                     data_dir=self.data_dir) for r in runs]
+        return [dict(r, epochs=b.epochs, **fixed, max_samples=b.cap(r["dataset"]), **b.encoder_option(r["dataset"]),
+                     device=self.device, data_dir=self.data_dir) for r in runs]
 
     def _weights(self) -> dict:
         return {"alpha": self.budget.alpha, "beta": self.budget.beta}
 
     def main_runs(self) -> tuple[list[dict], list[dict]]:
-        """(deep, classical): every method of the main table on every present data set and seed."""
+        """(deep, classical): DDMC, SiMVC, CoMVC and the classical rows on every present data set and seed."""
         seeds = list(self.budget.seeds(self.seed))
         deep = self._deep(grid(method=list(DEEP), dataset=self.datasets, seed=seeds),
                           n_restarts=self.budget.n_restarts, **self._weights())
         classical = [dict(r, max_samples=self.budget.cap(r["dataset"]), data_dir=self.data_dir)
                      for r in grid(method=list(CLASSICAL), dataset=self.datasets, seed=seeds)]
         return deep, classical
+
+    def competitor_runs(self) -> list[dict]:
+        """The paper's other competitors (:data:`COMPETITORS`) on every present data set and seed."""
+        b = self.budget
+        return [dict(r, options=b.competitor_options.get(r["method"], {}), max_samples=b.cap(r["dataset"]),
+                     device=self.device, data_dir=self.data_dir)
+                for r in grid(method=list(COMPETITORS), dataset=self.datasets, seed=list(b.seeds(self.seed)))]
 
     def ablation_runs(self) -> list[dict]:
         """DDMC with each loss group switched off, one restart per seed."""
@@ -198,11 +237,12 @@ class DDMCStudy:
         return run_grid(fn, runs, cache_dir=Path(self.cache) / folder, n_jobs=self.n_jobs, desc=desc)
 
     def main(self) -> pd.DataFrame:
-        """Every run of the main table: the classical rows, then the deep ones."""
+        """Every run of the main table: the classical rows, the competitors, then SiMVC/CoMVC/DDMC."""
         deep_runs, classical_runs = self.main_runs()
-        deep = self._run(run_deep, deep_runs, "deep", "deep")
         classical = self._run(classical_run, classical_runs, "classical", "classical")
-        return pd.concat([classical, deep], ignore_index=True)
+        others = self._run(competitor_run, self.competitor_runs(), "competitors", "competitors")
+        deep = self._run(run_deep, deep_runs, "deep", "deep")
+        return pd.concat([classical, others.drop(columns="options"), deep], ignore_index=True)
 
     def ablation(self) -> pd.DataFrame:
         return self._run(run_deep, self.ablation_runs(), "deep", "ablation")
