@@ -112,8 +112,8 @@ def attention_kernel_loss(fused: torch.Tensor, latents: list[torch.Tensor], weig
     """``||K(fused) − Σ_v w_v K(z^v)||²_F``: the fused kernel should be the attention-weighted view kernels.
 
     >>> z = torch.randn(6, 3)
-    >>> float(attention_kernel_loss(z, [z, z], torch.tensor([.3, .7])))  # identical views: nothing to fix
-    0.0
+    >>> abs(float(attention_kernel_loss(z, [z, z], torch.tensor([.3, .7])))) < 1e-10  # identical views: nothing to fix
+    True
     """
     view_kernels = torch.stack([gaussian_kernel(z, rel_sigma=rel_sigma) for z in latents], dim=-1)  # (B, B, V)
     diff = gaussian_kernel(fused, rel_sigma=rel_sigma) - (view_kernels * weights).sum(-1)  # (B, B)
