@@ -6,15 +6,18 @@ ReLU, no BatchNorm), then two heads on ``Z^m`` shared by all views: the high-lev
 ``H^m = normalize(W_H Z^m)`` (one ``Linear(512, 128)``) and the semantic labels ``Q^m = softmax(W_Q Z^m)``
 (one ``Linear(512, K)``). Three stages on one Adam optimiser (lr 3e-4), as the authors' ``train.py``:
 
-1. ``mse_epochs`` = 200 epochs of reconstruction ``Σ_m ||X^m − X̂^m||²`` (eq. 2; per-element mean, as their code);
-2. ``con_epochs`` = 50 epochs of ``Σ_{m<n} [L_H(H^m, H^n) + L_Q(Q^m, Q^n)] + Σ_m L_rec^m`` (eq. 11): ``L_H``
-   the feature-level NT-Xent over the ``2B`` rows at ``τ_F = 0.5`` (eq. 5–6), ``L_Q`` the cluster-level NT-Xent
+1. ``mse_epochs`` = 200 epochs of reconstruction ``Σ_m ||X^m − X̂^m||²`` (the paper's ``L_Z``; per-element mean, as their code);
+2. ``con_epochs`` = 50 epochs of ``Σ_{m<n} [L_H(H^m, H^n) + L_Q(Q^m, Q^n)] + Σ_m L_Z^m``: ``L_H``
+   the feature-level NT-Xent over the ``2B`` rows at ``τ_F = 0.5``, ``L_Q`` the cluster-level NT-Xent
    over the ``2K`` columns of ``Q`` at ``τ_L = 1.0`` plus the cluster-size entropy regulariser
-   ``Σ_m (log K − H(mean_i Q^m_i))`` (eq. 7–9; ``log K`` is the constant of their code);
-3. ``tune_epochs`` = 50 full-batch steps of the fine-tuning loss ``L_P = Σ_m CE(Q^m, P̂^m)`` (eq. 12–13): the
+   ``Σ_m (log K − H(mean_i Q^m_i))`` (``log K`` is the constant of their code);
+3. ``tune_epochs`` = 50 full-batch steps of the fine-tuning loss ``L_P = Σ_m CE(Q^m, P̂^m)``: the
    pseudo-labels ``P^m`` are k-means (K clusters, 100 restarts) of each view's min-max-scaled ``H^m``, computed
    once after stage 2; every step they are relabelled to agree with ``argmax Q^m`` by the Hungarian algorithm
-   (eq. 13) before the cross-entropy.
+   before the cross-entropy.
+
+Equation numbers are not cited: the paper's text could not be opened from this machine; the loss names
+(``L_Z``, ``L_H``, ``L_Q``, ``L_P``) are the paper's, the details follow the authors' code.
 
 The prediction is ``argmax_k (1/M) Σ_m Q^m_{ik}`` (their ``valid``).
 
@@ -103,7 +106,7 @@ class ViewAutoencoder(nn.Module):
 
 
 def reconstruction_loss(views: Sequence[torch.Tensor], recons: Sequence[torch.Tensor]) -> torch.Tensor:
-    """``Σ_m mean((X^m − X̂^m)²)`` (MFLVC eq. 2 and SEM's reconstruction term, per-element mean as both codes)."""
+    """``Σ_m mean((X^m − X̂^m)²)`` (MFLVC's ``L_Z`` and SEM's reconstruction term, per-element mean as both codes)."""
     return sum(F.mse_loss(r, x) for x, r in zip(views, recons))
 
 
@@ -124,7 +127,7 @@ def kmeans_labels(x: np.ndarray, k: int, *, n_init: int, seed: int) -> np.ndarra
 
 def hungarian_relabel(pseudo: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
     """Rename the clusters of ``pseudo`` to the clusters of ``pred`` they overlap most (one-to-one, Hungarian;
-    MFLVC eq. 13, their ``match``), so that a cross-entropy against ``pred``'s model does not fight a permutation.
+    MFLVC's pseudo-label matching, their ``match``), so that a cross-entropy against ``pred``'s model does not fight a permutation.
 
     >>> hungarian_relabel(np.array([0, 0, 1, 1, 2]), np.array([2, 2, 0, 0, 1]), 3).tolist()
     [2, 2, 0, 0, 1]
@@ -138,7 +141,7 @@ def hungarian_relabel(pseudo: np.ndarray, pred: np.ndarray, k: int) -> np.ndarra
 
 
 def cluster_contrastive_loss(q1: torch.Tensor, q2: torch.Tensor, *, temperature: float) -> torch.Tensor:
-    """MFLVC's ``L_Q`` for one view pair (eq. 7–9): NT-Xent between the ``K`` cluster columns of ``Q^1`` and
+    """MFLVC's ``L_Q`` for one view pair: NT-Xent between the ``K`` cluster columns of ``Q^1`` and
     ``Q^2`` (cosine similarity, ``2K`` anchors) plus ``Σ_{v∈{1,2}} (log K − H(p^v))`` with ``p^v`` the mean
     assignment (the entropy term against empty clusters; ``log K`` makes it ≥ 0, as their code).
 
@@ -227,7 +230,7 @@ class MFLVCNet(nn.Module):
         return hs, qs, recons, zs
 
     def contrastive_losses(self, views: list[torch.Tensor], config: MFLVCConfig) -> dict[str, torch.Tensor]:
-        """Stage 2, MFLVC eq. 11: ``Σ_{m<n} (L_H + L_Q) + Σ_m L_rec^m``."""
+        """Stage 2: ``Σ_{m<n} (L_H + L_Q) + Σ_m L_Z^m``."""
         hs, qs, recons, _ = self(views)
         pairs = [(m, n) for m in range(len(views)) for n in range(m + 1, len(views))]
         terms = {
