@@ -6,7 +6,8 @@ ReLU, no BatchNorm), then two heads on ``Z^m`` shared by all views: the high-lev
 ``H^m = normalize(W_H Z^m)`` (one ``Linear(512, 128)``) and the semantic labels ``Q^m = softmax(W_Q Z^m)``
 (one ``Linear(512, K)``). Three stages on one Adam optimiser (lr 3e-4), as the authors' ``train.py``:
 
-1. ``mse_epochs`` = 200 epochs of reconstruction ``Σ_m ||X^m − X̂^m||²`` (the paper's ``L_Z``; per-element mean, as their code);
+1. ``mse_epochs`` = 200 epochs of reconstruction ``Σ_m ||X^m − X̂^m||²`` (the paper's ``L_Z``; per-element mean,
+   as their code);
 2. ``con_epochs`` = 50 epochs of ``Σ_{m<n} [L_H(H^m, H^n) + L_Q(Q^m, Q^n)] + Σ_m L_Z^m``: ``L_H``
    the feature-level NT-Xent over the ``2B`` rows at ``τ_F = 0.5``, ``L_Q`` the cluster-level NT-Xent
    over the ``2K`` columns of ``Q`` at ``τ_L = 1.0`` plus the cluster-size entropy regulariser
@@ -106,7 +107,7 @@ class ViewAutoencoder(nn.Module):
 
 
 def reconstruction_loss(views: Sequence[torch.Tensor], recons: Sequence[torch.Tensor]) -> torch.Tensor:
-    """``Σ_m mean((X^m − X̂^m)²)`` (MFLVC's ``L_Z`` and SEM's reconstruction term, per-element mean as both codes)."""
+    """``Σ_m mean((X^m − X̂^m)²)``: MFLVC's ``L_Z`` and SEM's reconstruction term (per-element mean, as both codes)."""
     return sum(F.mse_loss(r, x) for x, r in zip(views, recons))
 
 
@@ -127,7 +128,8 @@ def kmeans_labels(x: np.ndarray, k: int, *, n_init: int, seed: int) -> np.ndarra
 
 def hungarian_relabel(pseudo: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
     """Rename the clusters of ``pseudo`` to the clusters of ``pred`` they overlap most (one-to-one, Hungarian;
-    MFLVC's pseudo-label matching, their ``match``), so that a cross-entropy against ``pred``'s model does not fight a permutation.
+    MFLVC's pseudo-label matching, their ``match``), so that a cross-entropy against ``pred``'s model does not
+    fight a permutation.
 
     >>> hungarian_relabel(np.array([0, 0, 1, 1, 2]), np.array([2, 2, 0, 0, 1]), 3).tolist()
     [2, 2, 0, 0, 1]

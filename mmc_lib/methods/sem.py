@@ -9,7 +9,7 @@ hidden features) and a per-view projection ``Z^v = normalize(W_v H^v)`` (128-d).
 1. ``mse_epochs`` = 100 epochs of reconstruction ``Σ_v ||X^v − X̂^v||²``;
 2. ``n_iterations`` = 4 rounds (their ``bi_level_iteration``) of ``con_epochs`` = 100 epochs each of
 
-   ``L = Σ_v Σ_u W_{v,u} ℓ_InfoNCE(Z^v, Z^u) + λ Σ_v ||X^v − X̂^v||²``  (the paper's self-weighted loss, λ = 1)
+   ``L = Σ_v Σ_u W_{v,u} ℓ_InfoNCE(Z^v, Z^u) + λ Σ_v ||X^v − X̂^v||²`` (the self-weighted loss, λ = 1)
 
    with the self-weights ``W_{v,u} = exp(NMI(C^v, C^u)) − 1`` from k-means clusterings ``C^v`` (K clusters,
    100 restarts) of each view — on ``H^v`` after pretraining, on ``Z^v`` after each round. As in their code the
