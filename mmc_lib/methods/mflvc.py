@@ -107,7 +107,7 @@ class ViewAutoencoder(nn.Module):
 
 
 def reconstruction_loss(views: Sequence[torch.Tensor], recons: Sequence[torch.Tensor]) -> torch.Tensor:
-    """``Σ_m mean((X^m − X̂^m)²)``: MFLVC's ``L_Z`` and SEM's reconstruction term (per-element mean, as both codes)."""
+    """``Σ_m mean((X^m − X̂^m)²)``: MFLVC's ``L_Z`` and SEM's reconstruction term (per-element means)."""
     return sum(F.mse_loss(r, x) for x, r in zip(views, recons))
 
 
