@@ -231,6 +231,10 @@ class MFLVCNet(nn.Module):
         hs, qs, recons, zs = map(list, zip(*out))
         return hs, qs, recons, zs
 
+    def semantic_labels(self, views: list[torch.Tensor]) -> list[torch.Tensor]:
+        """``Q^m`` (B, K) per view, without the decoders (all that fine-tuning needs)."""
+        return [torch.softmax(self.label_head(ae.encoder(x)), dim=1) for ae, x in zip(self.autoencoders, views)]
+
     def contrastive_losses(self, views: list[torch.Tensor], config: MFLVCConfig) -> dict[str, torch.Tensor]:
         """Stage 2: ``Σ_{m<n} (L_H + L_Q) + Σ_m L_Z^m``."""
         hs, qs, recons, _ = self(views)
@@ -310,7 +314,7 @@ class MFLVC(MultiViewEstimator):
                                                  seed=int(s)) for h, s in zip(hs, seeds)]
 
         def finetune(idx, epoch):
-            qs = model(tensors)[1]
+            qs = model.semantic_labels(tensors)
             loss = 0.0
             for q, pseudo in zip(qs, state["pseudo"]):
                 target = hungarian_relabel(pseudo, q.detach().argmax(1).cpu().numpy(), k)
