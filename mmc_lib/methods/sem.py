@@ -1,4 +1,4 @@
-"""SEM (Xu, Chen, Ren, Wu, Li, Yang, Zhu & Yang, "Self-weighted contrastive learning among multiple views for
+"""SEM (Xu et al., "Self-weighted contrastive learning among multiple views for
 mitigating representation degeneration", NeurIPS 2023), in its default instance: InfoNCE + class mutual
 information (CMI) weights + autoencoder reconstruction.
 
