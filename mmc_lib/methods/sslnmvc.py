@@ -54,6 +54,7 @@ PAPER_EPOCHS = {"synthetic3d": 80}
 class SSLNMVCConfig:
     """Networks and schedule (defaults: the authors' ``train.py`` / ``network.py``)."""
 
+    hidden: tuple[int, int, int] = (500, 500, 2000)  # autoencoder hidden widths (decoder mirrors)
     feature_dim: int = 1200  # low-level feature width z_v
     high_feature_dim: int = 200  # high-level feature width h_v and consensus width c
     fusion_layers: int = 1  # extra bottleneck layers inside the consensus MLP
@@ -70,6 +71,8 @@ class SSLNMVCConfig:
     divergence_limit: float = 1e8  # a loss beyond this (or NaN/inf) stops training with an error
 
     def __post_init__(self):
+        if len(self.hidden) != 3:
+            raise ValueError(f"SSLNMVCConfig.hidden must hold 3 widths (the authors' encoder), got {self.hidden}")
         check_config(self, at_least={"feature_dim": 1, "high_feature_dim": 2, "fusion_layers": 0, "temperature_f": 1e-6,
                                      "temperature_l": 1e-6, "alpha": 0.0, "beta": 0.0, "pretrain_epochs": 0,
                                      "epochs": 1, "batch_size": 2, "lr": 0.0, "kmeans_n_init": 1, "n_restarts": 1})
@@ -97,7 +100,8 @@ def calibration(consensus: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
 
 def _authors_stack(widths: list[int]) -> nn.Sequential:
-    """``d → 500 → 500 → 2000 → out`` with ReLU after the 1st and 3rd layers only (authors' ``Encoder``/``Decoder``)."""
+    """``d → 500 → 500 → 2000 → out`` (five widths) with ReLU after the 1st and 3rd layers only (authors'
+    ``Encoder``/``Decoder``)."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
         layers.append(nn.Linear(a, b))
@@ -112,8 +116,9 @@ class SSLNMVCNet(nn.Module):
     def __init__(self, dims: list[int], k: int, config: SSLNMVCConfig):
         super().__init__()
         f, h = config.feature_dim, config.high_feature_dim
-        self.encoders = nn.ModuleList(_authors_stack([d, 500, 500, 2000, f]) for d in dims)
-        self.decoders = nn.ModuleList(_authors_stack([f, 2000, 500, 500, d]) for d in dims)
+        hid = list(config.hidden)
+        self.encoders = nn.ModuleList(_authors_stack([d, *hid, f]) for d in dims)
+        self.decoders = nn.ModuleList(_authors_stack([f, *hid[::-1], d]) for d in dims)
         self.high = nn.Linear(f, h)  # W_H, shared by the views
         self.label = nn.Sequential(nn.Linear(f, k), nn.Softmax(dim=1))  # W_Q, shared by views and consensus
         self.up = nn.Linear(h, f)  # W_up: consensus → the label head's input space
@@ -171,7 +176,7 @@ class SSLNMVC(EmbeddingMVCEstimator):
     >>> rng = np.random.default_rng(0)
     >>> y = np.repeat([0, 1], 30)
     >>> views = [np.c_[y, 1 - y] + rng.normal(0, .1, (60, 2)) for _ in range(2)]
-    >>> cfg = SSLNMVCConfig(feature_dim=16, high_feature_dim=8, pretrain_epochs=1, epochs=2, batch_size=32)
+    >>> cfg = SSLNMVCConfig(hidden=(16, 16, 16), feature_dim=16, high_feature_dim=8, pretrain_epochs=1, epochs=2, batch_size=32)
     >>> SSLNMVC(2, config=cfg).fit_predict(views).shape
     (60,)
     """
