@@ -21,6 +21,8 @@ Deviations from the authors' code, all named:
   20, and a per-data-set seed) are not defaults here: the default is the script's generic ``con_epochs=50``; the
   paper's per-data-set epochs are a profile choice (:data:`PAPER_EPOCHS`).
 * Batches: every row is visited each epoch (a last partial batch is kept); the authors' loader drops it.
+* Inputs: our loaders min-max scale every view; the authors' loaders feed Synthetic3d and Prokaryotic unscaled
+  (MNIST-USPS is in [0, 1] either way).
 * The paper's equations were not available to us (IEEE paywall); the loss follows the authors' ``loss.py``,
   whose denominator sums over the negatives only (``j ≠ i``), not over all pairs as in NT-Xent.
 """

@@ -24,6 +24,8 @@ Deviations from the authors' code, all named:
   softmax outputs; we keep that (``calibration`` below) to stay faithful, and sum over the batch as they do.
 * The authors' encoder has two consecutive linear layers (``500 → 500 → 2000`` without a ReLU between); kept.
 * Batches: every row is visited each epoch (a last partial batch is kept); the authors drop it.
+* Inputs: our loaders min-max scale every view; the authors' loaders feed Synthetic3d and Prokaryotic unscaled
+  (MNIST-USPS is in [0, 1] either way).
 * ``n_restarts`` > 1 picks the restart with the lowest final training loss (the authors run one seed).
 * Not verifiable against the paper's equations (not reachable); checked against the authors' code only.
 """
