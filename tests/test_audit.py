@@ -237,3 +237,23 @@ def test_readme_status_tables_are_generated_from_the_committed_audit(shared_data
     block = status_markdown(report, load_ledgers(), data_dir=shared_data_dir)
     for path in (REPO / "README.md", REPO / "notebooks" / "README.md"):
         assert block in path.read_text(), f"{path.name}: status table out of date; re-run notebooks/99_audit.ipynb"
+
+
+def test_reduced_schedule_rows_are_substituted_and_left_out_of_orderings(tmp_path, ledgers, data_dir):
+    """A competitor trained on a cut schedule neither reproduces nor misses its number, and cannot decide an
+    ordering: its value claims read ``substituted`` (naming the schedule) and orderings leave it out."""
+    note = "reduced schedule: 10 % of the authors' epochs (CPU budget)"
+    rows = [{"method": "CoMVC", "dataset": d, "metric": "acc", "mean": 0.99, "std": 0.001, "note": note}
+            for d in ("cub", "synthetic3d")]
+    rows += [{"method": m, "dataset": d, "metric": "acc", "mean": v, "std": 0.001}
+             for d in ("cub", "synthetic3d") for m, v in (("DDMC", 0.90), ("SiMVC", 0.80), ("KM", 0.70))]
+    _write_results(tmp_path, "01_ddmc", rows)
+    frame = _frame(tmp_path)
+    orderings = check_orderings(ledgers, frame, profile="full").set_index("id")
+    best = orderings.loc[[i for i in orderings.index if i.startswith("ddmc.order.best-overall") and i.endswith("acc")]]
+    assert (best.verdict == "holds").all()  # CoMVC's higher (reduced) numbers do not make it fail
+    assert best.detail.str.contains("reduced schedule, left out: CoMVC").all()
+    rows[0]["note"] = ""  # the same number from a full schedule decides the ordering
+    _write_results(tmp_path, "01_ddmc", rows)
+    orderings = check_orderings(ledgers, _frame(tmp_path), profile="full").set_index("id")
+    assert (orderings.loc[best.index].verdict != "holds").all()

@@ -208,7 +208,11 @@ def _value_row(claim: Claim, ledger: Ledger, results: pd.DataFrame, profile: str
     row.update(ours_dataset=ds, ours_mean=mean, ours_std=std, n_seeds=n, gap=gap, verdict=verdict)
     if verdict != "reproduced":
         row["detail"] = f"{verdict} by {gap_text(abs(gap), claim.scale)[1:]}"
-    if dmap.substitute or str(note).startswith("substituted:"):
+    if str(note).startswith(REDUCED):  # the method ran, but not as its paper trains it: no verdict on the number
+        row.update(verdict="substituted",
+                   detail=f"{note}; there ours is {'within tolerance' if verdict == 'reproduced' else verdict} "
+                          f"({gap_text(gap, claim.scale)})")
+    elif dmap.substitute or str(note).startswith("substituted:"):
         stand_in = str(note).removeprefix("substituted:").strip() if str(note).startswith("substituted:") else ""
         row.update(verdict="substituted",
                    detail=f"stand-in: {stand_in or dmap.stand_in}; on it ours is "
@@ -352,6 +356,9 @@ def check_orderings(ledgers: dict[str, Ledger], results: pd.DataFrame, *, profil
 
 
 UNDECIDED = "undecided (within seed spread)"
+#: a result row whose note starts with this was trained on a cut schedule (e.g. a CPU budget): its numbers are shown
+#: as ``substituted`` and it is left out of orderings, since they say nothing either way about the paper
+REDUCED = "reduced schedule:"
 
 
 def _compare(better: tuple[float, float], other: tuple[float, float], metric: str) -> int:
@@ -368,12 +375,14 @@ def _order_on_results(claim: Claim, terms: dict, rows: pd.DataFrame, skipped: li
     """Per dataset: holds (beats every other by more than the seed spread), fails (loses to one by more than
     that) or undecided; then one verdict over the datasets."""
     better = claim.ordering["better"]
-    outcome, notes = {}, []
+    outcome, notes, reduced = {}, [], set()
     for ds in sorted(rows.dataset.unique()):
         vals = {}
         for m, term in terms.items():
             hit = None if term is None else _lookup(rows, term, datasets=[ds], metric=claim.metric, setting=claim.setting)
-            if hit is not None:
+            if hit is not None and m != better and str(hit.get("note", "")).startswith(REDUCED):
+                reduced.add(m)  # trained on a cut schedule: no evidence either way
+            elif hit is not None:
                 vals[m] = (float(hit["mean"]), _std(hit))
         if better not in vals or len(vals) < 2:
             continue
@@ -397,6 +406,8 @@ def _order_on_results(claim: Claim, terms: dict, rows: pd.DataFrame, skipped: li
     detail = "; ".join(notes) if notes else f"holds on {', '.join(outcome)}"
     if skipped:
         detail += f" (not implemented, left out: {', '.join(skipped)})"
+    if reduced:
+        detail += f" (trained on a reduced schedule, left out: {', '.join(sorted(reduced))})"
     checked = f"{n['holds']}/{len(outcome)} datasets" + (f", {n['undecided']} within seed spread" if n["undecided"] else "")
     return {"verdict": verdict, "checked": checked, "detail": detail}
 
