@@ -118,6 +118,39 @@ def _laplacian(A: sp.csr_matrix) -> sp.csr_matrix:
     return (sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A).tocsr()
 
 
+def laplacian_smallest_eigvecs(L: sp.csr_matrix, m: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The ``m`` smallest eigenpairs of a sparse graph Laplacian, component by component.
+
+    A graph with several connected components has a repeated eigenvalue 0, which a single-vector Lanczos run can
+    miss (it then reports a non-zero sum for the k smallest eigenvalues of a graph that has k components). The
+    Laplacian is block diagonal over the components, so each component is solved alone (dense when small,
+    shift-invert Lanczos otherwise, where 0 is simple) and the pieces are merged.
+    """
+    n = L.shape[0]
+    n_comp, comp = connected_components(L, directed=False)
+    values, blocks = [], []
+    for c in range(n_comp):
+        idx = np.flatnonzero(comp == c)
+        Lc = L[idx][:, idx]
+        want = min(m, len(idx))
+        if len(idx) <= 400 or want >= len(idx) - 1:
+            from scipy.linalg import eigh
+
+            vals, vecs = eigh(Lc.toarray(), subset_by_index=[0, want - 1])
+        else:
+            v0 = np.random.default_rng(seed).uniform(0.5, 1.5, len(idx))
+            vals, vecs = eigsh(Lc.tocsc(), k=want, sigma=-1e-3, which="LM", v0=v0)
+        for j in range(want):
+            values.append(vals[j])
+            blocks.append((idx, vecs[:, j]))
+    order = np.argsort(values, kind="stable")[:m]
+    U = np.zeros((n, m))
+    for col, j in enumerate(order):
+        idx, vec = blocks[j]
+        U[idx, col] = vec
+    return np.maximum(np.asarray(values)[order], 0.0), U
+
+
 class SwMC:
     """Self-weighted multiview clustering with multiple graphs (Nie, Li & Li, IJCAI 2017).
 
@@ -139,7 +172,7 @@ class SwMC:
 
     * Their graphs are dense n × n ``constructW_PKN`` matrices; ours are the same weights stored sparse.
     * Initial α: they draw ``rand(1, V)``; we draw it from ``seed`` (same law).
-    * Eigenvectors by Lanczos (scipy ``eigsh``) instead of a full ``eig``.
+    * Eigenvectors per connected component (dense ``eigh`` or shift-invert Lanczos) instead of one full ``eig``.
     * When the final graph does not have exactly k components (their code prints "Can not find the correct cluster
       number" and scores the components as they are), we return k-means (``seed``) on the rows of ``F``, the
       k-dimensional spectral embedding of ``S``, so ``labels_`` always has ≤ k clusters; ``n_components_`` and
@@ -215,7 +248,7 @@ class SwMC:
         combined = sum(a * A for a, A in zip(alpha, graphs)).tocsr()
         combined.eliminate_zeros()
         start = combined if S0 is None else S0
-        ev, F = _smallest_eigvecs(_laplacian(start), k + 1, seed=self.seed)
+        ev, F = laplacian_smallest_eigvecs(_laplacian(start), k + 1, seed=self.seed)
         F = F[:, :k]
         lam, zr = self.lam, 1e-10
         rows, cols = combined.nonzero()
@@ -236,7 +269,7 @@ class SwMC:
             s = simplex_projection_rows(target, mask)
             S = sp.csr_matrix((s[rows, pos], (rows, cols)), shape=combined.shape)
             F_old = F
-            ev, F = _smallest_eigvecs(_laplacian(S), k + 1, seed=self.seed)
+            ev, F = laplacian_smallest_eigvecs(_laplacian(S), k + 1, seed=self.seed)
             F = F[:, :k]
             if ev[:k].sum() > zr:
                 lam *= 2.0
@@ -292,7 +325,7 @@ def _local_kernels(kernels: list[np.ndarray], k: int) -> list[np.ndarray]:
     ranked = avg - 1e18 * np.eye(n)
     top = np.argpartition(-ranked, tau - 1, axis=0)[:tau]  # (tau, n): column j's neighbours
     aff = np.zeros((n, n))
-    aff[top.ravel(), np.repeat(np.arange(n), tau)] = 1.0
+    aff[top.ravel(), np.tile(np.arange(n), tau)] = 1.0  # top[t, j]: t-th neighbour of j
     aff = aff + aff.T
     out = []
     for K in kernels:
@@ -329,7 +362,7 @@ class ONMSC:
 
     (``N`` the cosine similarities between base Laplacians of each order, summed over orders) by alternating:
     Λ in closed form, γ by an equality-constrained QP (closed form), W the k smallest eigenvectors of
-    ``2ΣL_o − HHᵀ``, H the k smallest of ``L_E``; then k-means on the row-normalised H.
+    ``2ΣL_o − HHᵀ``, H the k smallest of ``L_E`` (= the columns of W, largest Λ first); then k-means on the row-normalised H.
 
     Base kernels: a Gaussian kernel per view (median-heuristic bandwidth, :func:`classical.gaussian_affinity`),
     localised as in the authors' ``V9_LocalKernelCalculation`` (n/k nearest neighbours of the average kernel).
@@ -390,7 +423,7 @@ class ONMSC:
             W = _smallest_eigvecs(2 * (LC[0] + LC[1]) - H @ H.T, k, seed=self.seed)[1]
             WL = W * lam_diag[None, :]
             L_E = np.eye(n) - WL @ W.T
-            H = _smallest_eigvecs(L_E, k, seed=self.seed)[1]
+            H = W[:, np.argsort(-lam_diag, kind="stable")]  # eigenvectors of L_E = I − WΛWᵀ, smallest 1 − λ first
             objective = self._objective(L_E, H, LC, gamma, N)
             del L_E
             self.history_.append({"iter": it, "objective": objective})
