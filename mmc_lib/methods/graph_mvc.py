@@ -21,6 +21,7 @@ from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
 from mmc_lib.methods.classical import gaussian_affinity
+from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_n_clusters, check_views
 
 
@@ -210,6 +211,7 @@ class SwMC:
         self.seed = seed
         self.device = device
 
+    @one_thread
     def fit(self, views, y=None):
         views = check_views(views)
         n = views[0].shape[0]
@@ -395,6 +397,7 @@ class ONMSC:
         self.seed = seed
         self.device = device
 
+    @one_thread
     def fit(self, views, y=None):
         views = check_views(views)
         n = views[0].shape[0]
@@ -537,6 +540,7 @@ class SMCMB:
         if not (isinstance(self.beta, (int, float)) and self.beta >= 0):
             raise ValueError(f"SMCMB.beta must be a number >= 0, got {self.beta!r}")
 
+    @one_thread
     def fit(self, views, y=None):
         views = [v.astype(np.float64) for v in check_views(views)]
         n = views[0].shape[0]

@@ -30,6 +30,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from mmc_lib.metrics import accuracy, nmi
+from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_n_clusters, check_views
 
 
@@ -101,6 +102,7 @@ class RMKMC:
         if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
             raise ValueError(f"RMKMC.max_iter must be an int >= 1, got {self.max_iter!r}")
 
+    @one_thread
     def fit(self, views, y=None):
         views = [v.astype(np.float64) for v in check_views(views)]
         k = check_n_clusters(self.n_clusters, views[0].shape[0])
