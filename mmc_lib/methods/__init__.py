@@ -9,6 +9,7 @@
 | ``dm2c`` (+ ``dm2c_parts``) | DM2C |
 | ``aligners`` | CCAAligner, ContrastiveAligner (joint embedding spaces) |
 | ``knee_dbscan`` | KneeDBSCAN (DBSCAN with eps from the k-distance knee) |
+| ``rmkmc``, ``graph_mvc`` | RMKMC, SwMC, ONMSC, SMCMB (DDMC table's k-means / graph competitors) |
 | ``eamc``, ``demvc`` | EAMC, DEMVC (DDMC table competitors: adversarial-attention; collaborative DEC) |
 | ``mflvc`` | MFLVC (+ the per-view autoencoder SEM shares) |
 | ``sem`` | SEM (self-weighted contrastive learning) |
@@ -27,9 +28,11 @@ from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT, DeepClusterCon
 from mmc_lib.methods.dm2c import DM2C
 from mmc_lib.methods.dm2c_parts import DM2CConfig
 from mmc_lib.methods.eamc import EAMC, EAMCConfig
+from mmc_lib.methods.graph_mvc import ONMSC, SMCMB, SwMC
 from mmc_lib.methods.knee_dbscan import KneeDBSCAN
 from mmc_lib.methods.mflvc import MFLVC, MFLVCConfig
 from mmc_lib.methods.mvc import CoMVC, MVCConfig, SiMVC
+from mmc_lib.methods.rmkmc import RMKMC
 from mmc_lib.methods.scmvc import SCMVC, SCMVCConfig
 from mmc_lib.methods.sem import SEM, SEMConfig
 from mmc_lib.methods.sslnmvc import SSLNMVC, SSLNMVCConfig
@@ -38,4 +41,4 @@ __all__ = ["BASELINES", "KM", "Ncuts", "AmKM", "AmNcuts", "CoregMVSC", "DKM", "D
            "DeepClusterConfig", "SiMVC", "CoMVC", "MVCConfig", "DDMC", "DM2C", "DM2CConfig", "CCAAligner",
            "ContrastiveAligner", "ContrastiveConfig", "KneeDBSCAN", "EAMC", "EAMCConfig", "DEMVC", "DEMVCConfig",
            "MFLVC", "MFLVCConfig", "SEM", "SEMConfig", "SCMVC", "SCMVCConfig", "DIVIDE", "DIVIDEConfig", "SSLNMVC",
-           "SSLNMVCConfig"]
+           "SSLNMVCConfig", "RMKMC", "SwMC", "ONMSC", "SMCMB"]

@@ -5,7 +5,7 @@ CPU allows (each budget says where it is cut). A study reads its budget with :fu
 start at the notebook's ``seed`` parameter, and the number of seeds is the budget's.
 
 >>> budget("01_ddmc", "full").seeds(seed=0)
-(0, 1, 2)
+(0, 1, 2, 3, 4)
 >>> budget("02_dm2c", "smoke").dm2c.epochs
 11
 """
@@ -27,6 +27,43 @@ from mmc_lib.runtime import check_profile
 #: the paper's own data sets of DDMC (absent here) and the real multi-view sets we have
 DDMC_PAPER_DATASETS = ("caltech-3v", "caltech-4v", "esp-game", "flickr", "iapr")
 DDMC_OUR_DATASETS = ("mnist-usps", "cub", "wikipedia", "prokaryotic", "synthetic3d")
+
+
+#: notebook 01, smoke: each competitor of the DDMC table on tiny networks and schedules (a second or two on 400 rows);
+#: only the code path is tested, the numbers mean nothing
+COMPETITORS_SMOKE = {
+    "RMKMC": {"max_iter": 10}, "SwMC": {"max_iter": 3, "clr_iter": 10}, "ONMSC": {"max_iter": 3},
+    "SMCMB": {"n_graphs": 2, "n_anchors": 30, "qp_iter": 20},
+    "EAMC": {"config": {"hidden": [32, 32], "disc_hidden": [16], "epochs": 2}},
+    "DEMVC": {"config": {"hidden": [32], "pretrain_epochs": 2, "iterations": 10, "update_interval": 5, "n_init": 2}},
+    "MFLVC": {"config": {"hidden": [32], "feature_dim": 16, "high_feature_dim": 8, "mse_epochs": 2, "con_epochs": 2,
+                         "tune_epochs": 2, "kmeans_n_init": 2}},
+    "SEM": {"config": {"hidden": [32], "feature_dim": 16, "high_feature_dim": 8, "mse_epochs": 2, "con_epochs": 2,
+                       "n_iterations": 2, "kmeans_n_init": 2}},
+    "SCMVC": {"config": {"hidden": [32], "feature_dim": 16, "high_feature_dim": 8, "fusion_hidden": 16,
+                         "pretrain_epochs": 2, "epochs": 2, "kmeans_n_init": 2}},
+    "DIVIDE": {"config": {"hidden": [32], "embed_dim": 16, "epochs": 3, "start_rectify_epoch": 2, "warmup_epochs": 1,
+                          "kmeans_n_init": 2}},
+    "SSLNMVC": {"config": {"hidden": [32, 32, 32], "feature_dim": 16, "high_feature_dim": 8, "pretrain_epochs": 2,
+                           "epochs": 2}},
+}
+
+#: notebook 01, full on 2 CPU cores: the deep competitors keep their authors' networks and losses, but their
+#: 784-500-500-2000 autoencoders cost ~0.2 s per 256-row step on a CPU core, so their epochs are cut (about a
+#: fifth of the authors') and they run on the three small data sets only; every row they write says so
+#: ("reduced schedule: …"), the audit grades their numbers as ``substituted`` and leaves them out of orderings.
+#: The classical competitors run their papers' defaults.
+COMPETITORS_CPU = {
+    "EAMC": {"config": {"epochs": 100}},
+    "DEMVC": {"config": {"pretrain_epochs": 30, "iterations": 300, "update_interval": 100, "n_init": 10}},
+    "MFLVC": {"config": {"mse_epochs": 40, "con_epochs": 10, "tune_epochs": 10, "kmeans_n_init": 10}},
+    "SEM": {"config": {"mse_epochs": 20, "con_epochs": 20, "n_iterations": 4, "kmeans_n_init": 10}},
+    "SCMVC": {"config": {"pretrain_epochs": 40, "epochs": 10, "kmeans_n_init": 10}},
+    "DIVIDE": {"config": {"epochs": 40, "start_rectify_epoch": 20, "warmup_epochs": 4}},
+    "SSLNMVC": {"config": {"pretrain_epochs": 40, "epochs": 10}},
+}
+#: the deep competitors (their CPU schedule is cut; see :data:`COMPETITORS_CPU`)
+DEEP_COMPETITORS = ("EAMC", "DEMVC", "MFLVC", "SEM", "SCMVC", "DIVIDE", "SSLNMVC")
 
 
 def _seeds(seed: int, n: int) -> tuple[int, ...]:
@@ -56,7 +93,10 @@ class DDMCBudget:
     n_restarts: int = 2  # restarts per seed, lowest final objective wins
     max_samples: dict = field(default_factory=dict)  # stratified row caps per data set (full: every row)
     encoders: dict = field(default_factory=lambda: {"mnist-usps": "cnn"})  # image views: CNN encoders (CoMVC's)
-    competitor_options: dict = field(default_factory=dict)  # per competitor: constructor keywords (full: defaults)
+    competitor_options: dict = field(default_factory=lambda: dict(COMPETITORS_CPU))  # constructor keywords
+    n_competitor_seeds: int = 3  # the eleven other rows of the paper's table
+    #: where the deep competitors run (None: every data set); the CPU budget keeps them to the small sets
+    deep_competitor_datasets: tuple[str, ...] | None = ("synthetic3d", "prokaryotic", "cub")
     alpha: float = 0.1  # DDMC defaults, fixed a priori (not tuned on labels)
     beta: float = 0.1
     ablation_datasets: tuple[str, ...] = ("cub", "prokaryotic")
@@ -75,6 +115,22 @@ class DDMCBudget:
 
     def grid_seeds(self, seed: int = 0) -> tuple[int, ...]:
         return _seeds(seed, self.n_grid_seeds)
+
+    def competitor_seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_competitor_seeds)
+
+    def runs_competitor(self, method: str, dataset: str) -> bool:
+        """Whether ``method`` (one of the paper's other competitors) runs on ``dataset`` under this budget."""
+        return (method not in DEEP_COMPETITORS or self.deep_competitor_datasets is None
+                or dataset in self.deep_competitor_datasets)
+
+    def schedule_note(self, method: str) -> str:
+        """The result-row note of a deep competitor trained on a cut schedule ("" when it runs its defaults)."""
+        options = self.competitor_options.get(method, {})
+        if method not in DEEP_COMPETITORS or not options or self.profile != "full":
+            return ""
+        cut = ", ".join(f"{k}={v}" for k, v in options.get("config", options).items())
+        return f"reduced schedule: {cut} instead of the authors' schedule (2-core CPU budget)"
 
     def dominant_seeds(self, seed: int = 0) -> tuple[int, ...]:
         return _seeds(seed, self.n_dominant_seeds)
@@ -159,6 +215,8 @@ def _ddmc(profile: str) -> DDMCBudget:
         return DDMCBudget(profile)
     every = DDMC_OUR_DATASETS + DDMC_PAPER_DATASETS
     return DDMCBudget(profile, n_seeds=2, epochs=8, n_restarts=1, max_samples={n: 400 for n in every},
+                      competitor_options=dict(COMPETITORS_SMOKE), n_competitor_seeds=1, deep_competitor_datasets=None,
+                      n_grid_seeds=2,
                       ablation_datasets=("cub", "synthetic3d"), grid_values=(0.01, 0.1, 1.0),
                       grid_datasets=("synthetic3d",), dominant_datasets=("cub", "synthetic3d"),
                       curve_datasets=("synthetic3d",), snapshot_epochs=(0, 2, 4, 6, 8), tsne_max_points=300)

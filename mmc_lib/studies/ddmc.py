@@ -202,9 +202,10 @@ class DDMCStudy:
     def competitor_runs(self) -> list[dict]:
         """The paper's other competitors (:data:`COMPETITORS`) on every present data set and seed."""
         b = self.budget
+        runs = grid(method=list(COMPETITORS), dataset=self.datasets, seed=list(b.competitor_seeds(self.seed)))
         return [dict(r, options=b.competitor_options.get(r["method"], {}), max_samples=b.cap(r["dataset"]),
                      device=self.device, data_dir=self.data_dir)
-                for r in grid(method=list(COMPETITORS), dataset=self.datasets, seed=list(b.seeds(self.seed)))]
+                for r in runs if b.runs_competitor(r["method"], r["dataset"])]
 
     def ablation_runs(self) -> list[dict]:
         """DDMC with each loss group switched off, one restart per seed."""
@@ -295,8 +296,11 @@ class DDMCStudy:
         rows = result_rows(main, ablation, fusion, sweep)
         for r in rows:
             cap = self.budget.cap(r["dataset"])
+            notes = [self.budget.schedule_note(r["method"])] if r["setting"] == "main" else []
             if cap and load(r["dataset"], data_dir=self.data_dir).n_samples > cap:
-                r["note"] = f"stratified subsample of {cap} rows"
+                notes.append(f"stratified subsample of {cap} rows")
+            if any(notes):
+                r["note"] = "; ".join(n for n in notes if n)
         return rows
 
     def extra(self, speed: pd.DataFrame, wall_seconds: float) -> dict:
