@@ -114,9 +114,7 @@ class ConvEncoder(nn.Module):
         flat = c * after * after
         self.dense = nn.Identity() if out_dim is None else nn.Linear(flat, out_dim)
         self.out_dim = flat if out_dim is None else out_dim
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(m.weight)
+        he_init(self)
 
     @staticmethod
     def _output_side(side: int, same: bool) -> int:
@@ -301,6 +299,14 @@ def comvc_contrastive_loss(z: list[torch.Tensor], pred: torch.Tensor, *, tempera
     return F.cross_entropy(scores, torch.zeros(len(anchor), dtype=torch.long, device=h.device))
 
 
+def he_init(module: nn.Module) -> None:
+    """He-normal weights for every Conv2d and Linear layer, as the reference code initialises SiMVC and CoMVC
+    (``helpers.he_init_weights``; biases keep PyTorch's default)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight)
+
+
 class SiMVCNet(nn.Module):
     """Encoders, weighted-mean fusion, DDC head; ``contrastive=True`` makes it CoMVC (inputs validated)."""
 
@@ -312,6 +318,7 @@ class SiMVCNet(nn.Module):
         self.encoders = nn.ModuleList(ViewEncoder(d, config) for d in dims)
         self.fusion_weights = nn.Parameter(torch.zeros(len(dims)))
         self.head = DDCHead(self.encoders[0].out_dim, k, hidden=config.ddc_hidden)
+        he_init(self)
 
     def _fuse(self, z: list[torch.Tensor]) -> torch.Tensor:
         w = torch.softmax(self.fusion_weights, dim=0)
@@ -342,8 +349,7 @@ class SiMVC(DeepMVCEstimator):
     ``MVCConfig(encoder="cnn")`` gives the reference code's image setting (MNIST: two CNN backbones, batches of
     100, Adam at 1e-3, 100 epochs). Deviations from the reference code: the representation of the last epoch of
     the restart with the lowest final objective (the reference keeps 20 runs and picks by the lowest ``ddc_1``,
-    also unsupervised); PyTorch's default initialisation in the MLP encoders (the CNN uses the reference's
-    He-normal); no gradient clipping (the reference's ``clip_norm=5`` is a no-op there: it clips a parameter
+    also unsupervised); no gradient clipping (the reference's ``clip_norm=5`` is a no-op there: it clips a parameter
     generator that Adam has already consumed).
 
     >>> import numpy as np
