@@ -55,7 +55,12 @@ def test_grids_follow_the_budget_and_the_notebook_seed(tiny):
     fusion = tiny.fusion_runs()
     assert len(fusion) == len(ablation) // len(ddmc.VARIANTS) and {r["combine"] for r in fusion} == {"fuse"}
     cells = tiny.grid_runs()
-    assert len(cells) == len(b.grid_values) ** 2 * b.n_grid_seeds and {r["seed"] for r in cells} == {5}
+    assert len(cells) == len(b.grid_values) ** 2 * b.n_grid_seeds
+    assert {r["seed"] for r in cells} == set(b.grid_seeds(5)) and 5 in b.grid_seeds(5)
+    others = tiny.competitor_runs()
+    assert {r["method"] for r in others} == set(ddmc.COMPETITORS)
+    assert {r["seed"] for r in others} == set(b.competitor_seeds("SwMC", 5))
+    assert all(r["options"] == b.competitor_config(r["method"], r["dataset"]) for r in others)
     dominant = tiny.dominant_runs()
     n_views = sum(len(tiny.load(d).views) for d in tiny.subset(b.dominant_datasets))
     assert sorted(r["dominant"] for r in dominant if r["dataset"] == "synthetic3d") == [0, 1, 2]
@@ -98,3 +103,30 @@ def test_paper_table_ranked_from_the_ledger():
     acc = ddmc.paper_ranked("acc").data
     assert acc.loc["DDMC", "Caltech-3V"] == "76.7 (1)"  # the slides' best method ranks first
     assert not acc.isin(["not run"]).any().any()
+
+
+def test_full_budget_runs_the_authors_schedules_and_names_every_cut():
+    from mmc_lib.studies.budgets import budget
+
+    full = budget("01_ddmc", "full")
+    assert full.runs_competitor("SwMC", "mnist-usps") and not full.runs_competitor("MFLVC", "mnist-usps")
+    assert full.runs_competitor("MFLVC", "synthetic3d") and full.runs_competitor("SCMVC", "prokaryotic")
+    assert full.competitor_config("MFLVC", "synthetic3d") == {}  # the authors' defaults
+    assert full.competitor_config("SCMVC", "prokaryotic") == {"config": {"epochs": 20}}  # their script's epochs
+    assert full.schedule_note("DEMVC").startswith("reduced schedule: ") and "iterations=1000" in full.schedule_note("DEMVC")
+    assert full.schedule_note("SwMC") == full.schedule_note("MFLVC") == full.schedule_note("DDMC") == ""
+    assert len(full.competitor_seeds("MFLVC")) == 1 and len(full.competitor_seeds("SwMC")) == 3
+    smoke = budget("01_ddmc", "smoke")
+    assert smoke.schedule_note("DEMVC") == "" and smoke.competitor_config("SCMVC", "prokaryotic") == smoke.competitor_options["SCMVC"]
+    assert full.encoder_option("cub") == {}  # the MLP default keeps the cache keys of MLP runs
+    assert replace(full, encoders={"mnist-usps": "cnn"}).encoder_option("mnist-usps") == {"encoder": "cnn"}
+
+
+def test_competitor_run_builds_each_method_from_its_options(tiny):
+    out = ddmc.competitor_run("SCMVC", "synthetic3d", 0, max_samples=CAP, data_dir=tiny.data_dir,
+                              options={"config": {"hidden": [8], "feature_dim": 4, "high_feature_dim": 3,
+                                                  "fusion_hidden": 4, "pretrain_epochs": 1, "epochs": 1,
+                                                  "kmeans_n_init": 1}})
+    assert 0 <= out["acc"] <= 1 and out["n_samples"] == CAP and out["seconds"] > 0
+    with pytest.raises(ValueError, match="unknown competitor"):
+        ddmc.competitor_run("DEC", "synthetic3d", 0)

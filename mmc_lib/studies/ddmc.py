@@ -202,8 +202,9 @@ class DDMCStudy:
     def competitor_runs(self) -> list[dict]:
         """The paper's other competitors (:data:`COMPETITORS`) on every present data set and seed."""
         b = self.budget
-        runs = grid(method=list(COMPETITORS), dataset=self.datasets, seed=list(b.competitor_seeds(self.seed)))
-        return [dict(r, options=b.competitor_options.get(r["method"], {}), max_samples=b.cap(r["dataset"]),
+        runs = [r for m in COMPETITORS for r in grid(method=[m], dataset=self.datasets,
+                                                      seed=list(b.competitor_seeds(m, self.seed)))]
+        return [dict(r, options=b.competitor_config(r["method"], r["dataset"]), max_samples=b.cap(r["dataset"]),
                      device=self.device, data_dir=self.data_dir)
                 for r in runs if b.runs_competitor(r["method"], r["dataset"])]
 
