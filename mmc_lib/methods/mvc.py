@@ -151,7 +151,7 @@ class ViewEncoder(nn.Module):
         super().__init__()
         self.variational = variational
         out = 2 * config.latent_dim if variational else config.latent_dim
-        if config.encoder == "cnn":
+        if getattr(config, "encoder", "mlp") == "cnn":  # subclasses with their own config (EAMC) have no CNN
             self.net = ConvEncoder(image_side(d_in), channels=config.cnn_channels, padding=config.cnn_padding,
                                    out_dim=out if variational else None, bf16=config.cnn_bf16)
             self.net.to(memory_format=torch.channels_last)
@@ -207,14 +207,14 @@ class DeepMVCEstimator:
         views = check_views(views, min_views=self.min_views)
         k = check_n_clusters(self.n_clusters, views[0].shape[0])
         config = self.config or MVCConfig()
-        if config.encoder == "cnn":
+        if getattr(config, "encoder", "mlp") == "cnn":  # subclasses with their own config (EAMC) have no CNN
             for m, v in enumerate(views):
                 image_side(v.shape[1], view=m)
         self._check_params(views)
         device = resolve_device(self.device)
         tensors = to_device_views(views, device)
         y = None if y is None else np.asarray(y)
-        with torch_threads(config.n_threads):
+        with torch_threads(getattr(config, "n_threads", 1)):
             runs = [self._fit_once(tensors, k, config, restart, y) for restart in range(config.n_restarts)]
         self.restart_objectives_ = [r["objective"] for r in runs]
         best = runs[int(np.argmin(self.restart_objectives_))]  # unsupervised model selection
