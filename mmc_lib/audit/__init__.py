@@ -6,11 +6,11 @@ from mmc_lib.audit.grade import (AuditReport, NotebookVerdicts, Tolerance, audit
                                  check_paper_consistency, grade_notebook, load_profile_results, run_audit,
                                  verdict_counts)
 from mmc_lib.audit.ledger import claims_dir, claims_frame, load_ledger, load_ledgers
-from mmc_lib.audit.report import (audit_markdown, audit_path, display_table, plot_claims_vs_ours, plot_verdict_counts,
-                                  status_markdown,
+from mmc_lib.audit.report import (audit_markdown, audit_path, display_table, own_paper_table, plot_claims_vs_ours,
+                                  plot_verdict_counts, status_markdown,
                                   status_table, write_audit, write_status)
 
 __all__ = ["AuditReport", "NotebookVerdicts", "Tolerance", "audit_claims", "check_orderings",
            "check_paper_consistency", "grade_notebook", "load_profile_results", "run_audit", "verdict_counts",
            "claims_dir", "claims_frame", "load_ledger", "load_ledgers", "audit_markdown", "audit_path",
-           "display_table", "plot_claims_vs_ours", "plot_verdict_counts", "write_audit", "status_table", "status_markdown", "write_status"]
+           "display_table", "own_paper_table", "plot_claims_vs_ours", "plot_verdict_counts", "write_audit", "status_table", "status_markdown", "write_status"]

@@ -233,3 +233,28 @@ def plot_verdict_counts(ax, report: AuditReport):
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     ax.invert_yaxis()
     return ax
+
+
+def own_paper_table(numbers: pd.DataFrame, *, methods, besides: str) -> pd.DataFrame:
+    """The number claims of each method's OWN paper (every ledger but ``besides``, e.g. the DDMC slides) beside
+    ours: does our implementation of ``methods`` reproduce what its authors report on a data set we have?
+
+    ``numbers`` is :attr:`~mmc_lib.audit.grade.NotebookVerdicts.numbers`; one row per claim, percent.
+
+    >>> numbers = pd.DataFrame({"paper": ["SCMVC (Wu et al. 2024)", "DDMC"], "kind": ["value"] * 2,
+    ...     "method": ["SCMVC"] * 2, "dataset": ["Synthetic3d"] * 2, "metric": ["acc"] * 2, "source": ["Table III", "x"],
+    ...     "claimed_frac": [0.982, 0.5], "ours_mean": [0.973, 0.5], "ours_std": [0.0, 0.0], "n_seeds": [1, 5],
+    ...     "verdict": ["reproduced", "reproduced"], "detail": ["", ""]})
+    >>> own_paper_table(numbers, methods=["SCMVC"], besides="DDMC")[["paper", "paper (%)", "ours (%)", "diff (points)"]]
+                        paper  paper (%) ours (%)  diff (points)
+    0  SCMVC (Wu et al. 2024)       98.2     97.3           -0.9
+    """
+    own = numbers[numbers.method.isin(list(methods)) & (numbers.paper != besides) & (numbers.kind == "value")]
+    ours = [mean_std(m, s if n > 1 else None) if np.isfinite(m) else "not run"  # one seed: no spread to show
+            for m, s, n in zip(own.ours_mean, own.ours_std, own.n_seeds.fillna(0))]
+    return pd.DataFrame({
+        "paper": own.paper, "method": own.method, "dataset": own.dataset, "metric": own.metric.str.upper(),
+        "source": own.source, "paper (%)": (100 * own.claimed_frac).round(1),
+        "n seeds": own.n_seeds, "ours (%)": ours,
+        "diff (points)": (100 * (own.ours_mean - own.claimed_frac)).round(1),
+        "verdict": own.verdict, "detail": own.detail}).reset_index(drop=True)
