@@ -465,18 +465,3 @@ def ours_ranked(summary: pd.DataFrame, *, metric: str = "acc", methods=ORDER):
     each data set, the best mean in bold (a Styler). Only data sets we ran appear — nothing "not run"."""
     return ours_ranked_table(summary, metric=metric, methods=methods)
 
-
-# ----------------------------------------------------------------- the competitors against their own papers
-
-def own_paper_checks(numbers: pd.DataFrame) -> pd.DataFrame:
-    """The competitors' own-paper claims (``claims/<method>.yaml``, graded by the audit on this notebook's rows)
-    beside ours: does our implementation reproduce the number its own paper reports on a data set we have?
-
-    ``numbers`` is :attr:`~mmc_lib.audit.grade.NotebookVerdicts.numbers`; one row per claim, percent."""
-    own = numbers[numbers.paper.isin(COMPETITORS) & (numbers.kind == "value")]
-    return pd.DataFrame({
-        "method": own.method, "dataset": own.dataset, "metric": own.metric.str.upper(), "source": own.source,
-        "paper (%)": (100 * own.claimed_frac).round(1),
-        "ours (%)": [mean_std(m, s) if m == m else "not run" for m, s in zip(own.ours_mean, own.ours_std)],
-        "diff (points)": (100 * (own.ours_mean - own.claimed_frac)).round(1),
-        "verdict": own.verdict, "detail": own.detail}).reset_index(drop=True)
