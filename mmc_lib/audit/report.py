@@ -166,6 +166,8 @@ def status_table(report: AuditReport, ledgers: dict[str, Ledger], *, data_dir=No
     counts = report.counts()
     rows = []
     for paper, ledger in ledgers.items():
+        if not ledger.claims:  # a competitor's own paper with no number on our data sets: listed under the table
+            continue
         c = counts.loc[paper] if paper in counts.index else pd.Series(dtype=int)
         numbers = ", ".join(f"{int(c[v])} {v}" for v in ("reproduced", "below", "above", "substituted", "not run")
                             if v in c and c[v])
@@ -188,8 +190,17 @@ def status_markdown(report: AuditReport, ledgers: dict[str, Ledger], *, data_dir
         "paper's data is not here, `not run` = data absent or method not implemented.",
         "",
         _md_table(status_table(report, ledgers, data_dir=data_dir)),
+        *_claimless_line(ledgers),
         STATUS_END,
     ])
+
+
+def _claimless_line(ledgers: dict[str, Ledger]) -> list[str]:
+    """A sentence naming the ledgers that hold no claim (own papers reporting nothing on our data sets)."""
+    empty = sorted(name for name, ledger in ledgers.items() if not ledger.claims)
+    if not empty:
+        return []
+    return ["", f"Own-paper ledgers with no number on our data sets (each file's header says why): {', '.join(empty)}."]
 
 
 def write_status(report: AuditReport, ledgers: dict[str, Ledger], paths, *, data_dir=None) -> list[Path]:
