@@ -19,7 +19,7 @@ also checked against the paper's *own* numbers (``check_paper_consistency``).
 
 >>> report = run_audit("smoke", out_dir="/nonexistent-mmc-out")  # no results at all
 >>> report.table.set_index("id").loc["ddmc.main.caltech-3v.rmkmc.acc", "detail"]
-'not implemented; data absent'
+'data absent'
 """
 
 from __future__ import annotations
