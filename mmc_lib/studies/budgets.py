@@ -90,8 +90,8 @@ class DDMCBudget:
     n_restarts: int = 2  # restarts per seed, lowest final objective wins
     max_samples: dict = field(default_factory=dict)  # stratified row caps per data set (full: every row)
     #: per data set, ``MVCConfig.encoder`` of SiMVC/CoMVC/DDMC (missing: "mlp"). MNIST-USPS keeps MLPs on the CPU: the
-    #: reference CNN costs ~300 CPU seconds per 100-epoch fit (6× the MLP) and reached ACC 0.89 in our fit, below the
-    #: MLP's (benchmarks/README.md); ``{"mnist-usps": "cnn"}`` runs the CNN (e.g. on a GPU)
+    #: reference CNN costs ~300 CPU seconds per 100-epoch fit (6× the MLP), too much for 3 methods × 5 seeds × 2 restarts
+    #: in the hour (benchmarks/bench_mnist_usps.py runs it); ``{"mnist-usps": "cnn"}`` runs the CNN (e.g. on a GPU)
     encoders: dict = field(default_factory=dict)
     competitor_options: dict = field(default_factory=lambda: dict(COMPETITORS_FULL))  # constructor keywords
     paper_epochs: bool = True  # apply COMPETITOR_PAPER_EPOCHS (the authors' per-data-set epochs)
