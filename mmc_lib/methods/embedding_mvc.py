@@ -21,7 +21,7 @@ import torch
 from sklearn.cluster import KMeans
 
 from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import seeded, to_device_views
+from mmc_lib.nn import Hooks, minibatches, seeded, to_device_views, train
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_n_clusters, check_views
 
@@ -86,6 +86,24 @@ class EmbeddingMVCEstimator:
         return kmeans_labels(embedding, k, n_init=n_init or config.kmeans_n_init, seed=int(self.seed))
 
     # -- helpers ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _pretrain_then_contrast(model: torch.nn.Module, tensors, config, generator: torch.Generator, log: Callable,
+                                contrast: Callable) -> list[dict]:
+        """SCMVC's and SSLNMVC's schedule on one Adam: ``config.pretrain_epochs`` of ``model.reconstruction``, then
+        ``config.epochs`` of ``contrast(batch)`` (logged); the history numbers epochs across both phases."""
+        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+        n, device = tensors[0].shape[0], tensors[0].device
+
+        def batches():
+            return minibatches(n, config.batch_size, generator=generator, device=device, drop_last=True)
+
+        pre = train(lambda idx, e: model.reconstruction([t[idx] for t in tensors]), optimiser, batches,
+                    config.pretrain_epochs, module=model, limit=config.divergence_limit)
+        con = train(lambda idx, e: contrast([t[idx] for t in tensors]), optimiser, batches, config.epochs,
+                    module=model, hooks=Hooks(on_epoch=lambda e, r: log(model, e, r)), limit=config.divergence_limit)
+        history = [{**r, "phase": "pretrain"} for r in pre]
+        return history + [{**r, "epoch": r["epoch"] + config.pretrain_epochs, "phase": "contrast"} for r in con]
+
     @torch.no_grad()
     def _embed_eval(self, model: torch.nn.Module, tensors) -> np.ndarray:
         was_training = model.training

@@ -49,11 +49,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
 from sklearn.preprocessing import minmax_scale
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
+from mmc_lib.methods.embedding_mvc import kmeans_labels
 from mmc_lib.metrics import accuracy, nmi
 from mmc_lib.nn import Hooks, minibatches, mlp, seeded, to_device_views, train
 from mmc_lib.runtime import one_thread, resolve_device
@@ -119,11 +119,6 @@ def full_rows_batches(n: int, batch_size: int, *, generator: torch.Generator, de
         return (idx for idx in minibatches(n, size, generator=generator, device=device) if len(idx) == size)
 
     return batches
-
-
-def kmeans_labels(x: np.ndarray, k: int, *, n_init: int, seed: int) -> np.ndarray:
-    """k-means labels of the rows of ``x`` (scikit-learn, ``n_init`` restarts, lowest inertia)."""
-    return KMeans(k, n_init=n_init, random_state=seed).fit_predict(np.asarray(x, dtype=np.float64))
 
 
 def hungarian_relabel(pseudo: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
@@ -310,8 +305,8 @@ class MFLVC(MultiViewEstimator):
                 with torch.no_grad():
                     hs = model(tensors)[0]
                 seeds = np.random.default_rng(self.seed).integers(0, 2**31 - 1, len(hs))
-                state["pseudo"] = [kmeans_labels(minmax_scale(h.cpu().numpy()), k, n_init=config.kmeans_n_init,
-                                                 seed=int(s)) for h, s in zip(hs, seeds)]
+                state["pseudo"] = [kmeans_labels(minmax_scale(h.cpu().numpy()).astype(np.float64), k,
+                                                 n_init=config.kmeans_n_init, seed=int(s)) for h, s in zip(hs, seeds)]
 
         def finetune(idx, epoch):
             qs = model.semantic_labels(tensors)

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
-from mmc_lib.nn import Hooks, minibatches, mlp, train
+from mmc_lib.nn import mlp
 from mmc_lib.validation import check_config
 
 __all__ = ["SCMVC", "SCMVCConfig", "PAPER_EPOCHS", "scmvc_contrast", "mmd_view_weights"]
@@ -160,19 +160,7 @@ class SCMVC(EmbeddingMVCEstimator):
 
     def _train(self, tensors, k, config, generator, log):
         model = SCMVCNet([t.shape[1] for t in tensors], config).to(tensors[0].device)
-        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-        n, device = tensors[0].shape[0], tensors[0].device
-
-        def batches():
-            return minibatches(n, config.batch_size, generator=generator, device=device, drop_last=True)
-
-        pre = train(lambda idx, e: model.reconstruction([t[idx] for t in tensors]), optimiser, batches,
-                    config.pretrain_epochs, module=model, limit=config.divergence_limit)
-        con = train(lambda idx, e: model.losses([t[idx] for t in tensors]), optimiser, batches, config.epochs,
-                    module=model, hooks=Hooks(on_epoch=lambda e, r: log(model, e, r)), limit=config.divergence_limit)
-        history = [{**r, "phase": "pretrain"} for r in pre]
-        history += [{**r, "epoch": r["epoch"] + config.pretrain_epochs, "phase": "contrast"} for r in con]
-        return model, history
+        return model, self._pretrain_then_contrast(model, tensors, config, generator, log, model.losses)
 
     def _embed(self, model, tensors) -> np.ndarray:
         _, _, rs, h = model(tensors)

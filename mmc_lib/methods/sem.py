@@ -46,7 +46,8 @@ from sklearn.metrics import normalized_mutual_info_score
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.mflvc import MultiViewEstimator, ViewAutoencoder, kmeans_labels, reconstruction_loss, run_stages
+from mmc_lib.methods.embedding_mvc import kmeans_labels
+from mmc_lib.methods.mflvc import MultiViewEstimator, ViewAutoencoder, reconstruction_loss, run_stages
 from mmc_lib.nn import Hooks, minibatches
 from mmc_lib.validation import check_config
 
@@ -173,7 +174,8 @@ class SEM(MultiViewEstimator):
             return minibatches(n, config.batch_size, generator=generator, device=device, drop_last=True)
 
         def refresh_weights(features: list[torch.Tensor]) -> None:
-            clusterings = [kmeans_labels(f.cpu().numpy(), k_weights, n_init=config.kmeans_n_init, seed=int(next(seeds)))
+            clusterings = [kmeans_labels(f.cpu().numpy().astype(np.float64), k_weights, n_init=config.kmeans_n_init,
+                                         seed=int(next(seeds)))
                            for f in features]
             weights.append(cmi_weights(clusterings))
 
@@ -221,4 +223,5 @@ class SEM(MultiViewEstimator):
 
     @staticmethod
     def _final_clustering(zs: list[torch.Tensor], k: int, config: SEMConfig, seed: int) -> np.ndarray:
-        return kmeans_labels(torch.cat(zs, dim=1).cpu().numpy(), k, n_init=config.kmeans_n_init, seed=seed)
+        return kmeans_labels(torch.cat(zs, dim=1).cpu().numpy().astype(np.float64), k, n_init=config.kmeans_n_init,
+                             seed=seed)

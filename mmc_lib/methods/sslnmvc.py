@@ -43,7 +43,6 @@ from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
 from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
-from mmc_lib.nn import Hooks, minibatches, train
 from mmc_lib.validation import check_config
 
 __all__ = ["SSLNMVC", "SSLNMVCConfig", "PAPER_EPOCHS", "balance_entropy", "calibration"]
@@ -187,20 +186,8 @@ class SSLNMVC(EmbeddingMVCEstimator):
 
     def _train(self, tensors, k, config, generator, log):
         model = SSLNMVCNet([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
-        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-        n, device = tensors[0].shape[0], tensors[0].device
-
-        def batches():
-            return minibatches(n, config.batch_size, generator=generator, device=device, drop_last=True)
-
-        pre = train(lambda idx, e: model.reconstruction([t[idx] for t in tensors]), optimiser, batches,
-                    config.pretrain_epochs, module=model, limit=config.divergence_limit)
-        con = train(lambda idx, e: model.losses([t[idx] for t in tensors], config), optimiser, batches,
-                    config.epochs, module=model, hooks=Hooks(on_epoch=lambda e, r: log(model, e, r)),
-                    limit=config.divergence_limit)
-        history = [{**r, "phase": "pretrain"} for r in pre]
-        history += [{**r, "epoch": r["epoch"] + config.pretrain_epochs, "phase": "contrast"} for r in con]
-        return model, history
+        contrast = lambda batch: model.losses(batch, config)  # noqa: E731
+        return model, self._pretrain_then_contrast(model, tensors, config, generator, log, contrast)
 
     def _embed(self, model, tensors) -> np.ndarray:
         _, _, _, consensus, label = model(tensors)
