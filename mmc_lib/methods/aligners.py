@@ -5,8 +5,8 @@ Two aligners with one interface — ``fit(x_a, x_b)`` on paired rows, then
 ``transform(x_a, x_b)`` (both) — so the joint space serves clustering and
 cross-modal retrieval alike:
 
-* :class:`CCAAligner` — canonical correlation analysis (Hotelling 1936), scikit-learn's
-  :class:`~sklearn.cross_decomposition.CCA`; the "correlation matching" space of
+* :class:`CCAAligner` — canonical correlation analysis (Hotelling 1936) in closed form (whitening + SVD,
+  float64), so the space does not depend on the BLAS kernel; the "correlation matching" space of
   Rasiwasia et al. (ACM MM 2010). Optional per-view PCA first keeps it well posed
   when a view has more features than pairs.
 * :class:`ContrastiveAligner` — two MLP heads trained with the symmetric InfoNCE loss
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.cross_decomposition import CCA
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 from torch import nn
@@ -75,6 +74,35 @@ def joint_vectors(z_a: np.ndarray, z_b: np.ndarray, *, how: str = "mean") -> np.
 # ----------------------------------------------------------------------------- CCA
 
 
+def canonical_directions(p_a: np.ndarray, p_b: np.ndarray, n_components: int, *,
+                         reg: float = 1e-4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closed-form CCA of two centred views: ``(W_a, W_b, rho)`` with ``z_a = p_a W_a``, ``z_b = p_b W_b``.
+
+    Whiten each view, ``K = C_aa^{-1/2} C_ab C_bb^{-1/2}``, and take the SVD ``K = U diag(rho) V^T``; then
+    ``W_a = C_aa^{-1/2} U``, ``W_b = C_bb^{-1/2} V`` (Hotelling 1936; Hardoon et al. 2004, eq. 5). Each canonical
+    variate has unit variance and ``rho`` are the canonical correlations, sorted. ``reg`` adds a ridge of
+    ``reg × mean variance`` to each covariance (regularised CCA, Vinod 1976) so a view with (near-)collinear features
+    stays well posed. Everything is float64 and non-iterative, and each pair's sign is fixed (largest ``|W_a|``
+    entry positive): the result does not depend on the BLAS kernel or thread count beyond round-off, unlike an
+    iterative NIPALS fit stopped at a tolerance.
+    """
+    p_a, p_b = np.asarray(p_a, dtype=np.float64), np.asarray(p_b, dtype=np.float64)
+    n = p_a.shape[0]
+    c_aa, c_bb, c_ab = p_a.T @ p_a / (n - 1), p_b.T @ p_b / (n - 1), p_a.T @ p_b / (n - 1)
+    w_a, w_b = _inverse_sqrt(c_aa, reg), _inverse_sqrt(c_bb, reg)
+    u, rho, vt = np.linalg.svd(w_a @ c_ab @ w_b)
+    dirs_a, dirs_b = w_a @ u[:, :n_components], w_b @ vt[:n_components].T
+    signs = np.sign(dirs_a[np.abs(dirs_a).argmax(axis=0), np.arange(n_components)])
+    return dirs_a * signs, dirs_b * signs, np.clip(rho[:n_components], 0.0, 1.0)
+
+
+def _inverse_sqrt(cov: np.ndarray, reg: float) -> np.ndarray:
+    """``(cov + reg·mean(diag)·I)^{-1/2}`` by a symmetric eigendecomposition."""
+    ridge = reg * max(float(np.trace(cov)) / len(cov), np.finfo(np.float64).tiny)
+    eigval, eigvec = np.linalg.eigh(cov + ridge * np.eye(len(cov)))
+    return (eigvec / np.sqrt(np.maximum(eigval, ridge))) @ eigvec.T
+
+
 class CCAAligner:
     """CCA joint space: ``z_a = W_aᵀ x_a``, ``z_b = W_bᵀ x_b`` with maximally correlated columns.
 
@@ -84,12 +112,13 @@ class CCAAligner:
         Canonical pairs kept (at most the smaller view width, after PCA).
     pca_components : int or None
         Reduce each view to this many principal components first (None: no PCA).
-    max_iter, tol
-        Passed to scikit-learn's NIPALS :class:`~sklearn.cross_decomposition.CCA`.
+    reg : float
+        Ridge on each view's covariance, relative to its mean variance (see :func:`canonical_directions`).
 
     Attributes
     ----------
-    cca_ : the fitted scikit-learn CCA
+    weights_ : (W_a, W_b)
+        Canonical directions in each view's (standardised, PCA-reduced) space, float64.
     correlations_ : ndarray (n_components,)
         Canonical correlations on the training pairs.
 
@@ -103,16 +132,16 @@ class CCAAligner:
     True
     """
 
-    def __init__(self, n_components: int = 10, *, pca_components: int | None = None, max_iter: int = 1000,
-                 tol: float = 1e-6):
+    def __init__(self, n_components: int = 10, *, pca_components: int | None = None, reg: float = 1e-4):
         self.n_components = n_components
         self.pca_components = pca_components
-        self.max_iter = max_iter
-        self.tol = tol
+        self.reg = reg
 
     @one_thread
     def fit(self, x_a, x_b) -> CCAAligner:
         x_a, x_b = _check_pairs(x_a, x_b)
+        if not self.reg >= 0:
+            raise ValueError(f"reg must be >= 0, got {self.reg}")
         self.n_features_ = (x_a.shape[1], x_b.shape[1])
         self.prep_ = [self._fit_prep(x) for x in (x_a, x_b)]
         p_a, p_b = self._prep(0, x_a), self._prep(1, x_b)
@@ -120,13 +149,11 @@ class CCAAligner:
         if not 1 <= self.n_components <= limit:
             raise ValueError(f"n_components must be between 1 and {limit} (smaller view width / n-1), "
                              f"got {self.n_components}")
-        self.cca_ = CCA(n_components=self.n_components, scale=False, max_iter=self.max_iter, tol=self.tol)
-        self.cca_.fit(p_a, p_b)
-        z_a, z_b = self.transform(x_a, x_b)
-        self.correlations_ = np.array([np.corrcoef(z_a[:, j], z_b[:, j])[0, 1] for j in range(self.n_components)])
+        *self.weights_, self.correlations_ = canonical_directions(p_a, p_b, self.n_components, reg=self.reg)
         return self
 
     def _fit_prep(self, x: np.ndarray) -> list:
+        x = np.asarray(x, dtype=np.float64)
         steps = [StandardScaler().fit(x)]
         if self.pca_components is not None:
             n_pc = min(self.pca_components, x.shape[1], x.shape[0] - 1)
@@ -134,23 +161,24 @@ class CCAAligner:
         return steps
 
     def _prep(self, view: int, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
         for step in self.prep_[view]:
             x = step.transform(x)
         return x
 
     def transform_a(self, x_a) -> np.ndarray:
         """Project modality A alone, ``(n, n_components)``."""
-        check_fitted(self, "cca_", "fit(x_a, x_b)")
+        check_fitted(self, "weights_", "fit(x_a, x_b)")
         x_a = _check_width(x_a, self.n_features_[0], "x_a")
         p = self._prep(0, x_a)  # centred: the scaler (and PCA) already remove the train mean
-        return (p @ self.cca_.x_rotations_).astype(np.float32)
+        return (p @ self.weights_[0]).astype(np.float32)
 
     def transform_b(self, x_b) -> np.ndarray:
         """Project modality B alone, ``(n, n_components)``."""
-        check_fitted(self, "cca_", "fit(x_a, x_b)")
+        check_fitted(self, "weights_", "fit(x_a, x_b)")
         x_b = _check_width(x_b, self.n_features_[1], "x_b")
         p = self._prep(1, x_b)
-        return (p @ self.cca_.y_rotations_).astype(np.float32)
+        return (p @ self.weights_[1]).astype(np.float32)
 
     def transform(self, x_a, x_b) -> tuple[np.ndarray, np.ndarray]:
         return self.transform_a(x_a), self.transform_b(x_b)
