@@ -4,7 +4,9 @@ One JSON file per notebook and profile, ``results/<profile>/<notebook>.json``::
 
     {"notebook": "00_data_and_baselines", "profile": "full",
      "provenance": {"git_commit": ..., "git_dirty": ..., "device": ..., "date": ...,
-                    "python": ..., "packages": {...}, "mmc_lib": ...},
+                    "python": ..., "packages": {...}, "mmc_lib": ...,
+                    "machine": {"cpu": ..., "cpu_cores": ..., "threads": {...}},
+                    "wall_seconds": ...},   # the whole notebook's run, written by run_all when it finishes
      "rows": [{"method": "KM", "dataset": "cub", "metric": "acc", "mean": 0.61,
                "std": 0.02, "n_seeds": 5, "setting": "main", "scale": "fraction"}, ...]}
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -61,7 +64,43 @@ def provenance(*, profile: str, device: str) -> dict:
         "platform": platform.platform(),
         "packages": packages,
         "mmc_lib": mmc_lib.__version__,
+        "machine": machine(),
     }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict:
+    """What a time was measured on: CPU model, the cores this process may use, and the thread counts in force."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    blas = sorted({(p["internal_api"], p["num_threads"]) for p in threadpool_info()})
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None  # > cores: the time was measured while shared
+    return {"cpu": _cpu_model(), "cpu_cores": cores, "load_1min": None if load is None else round(load, 1),
+            "threads": {"torch": torch.get_num_threads(), "blas_openmp": [f"{api}:{n}" for api, n in blas],
+                        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}}
+
+
+def record_wall_time(notebook: str, profile: str, seconds: float, *, since: float, out_dir=None) -> bool:
+    """Write a finished notebook's wall time into its results provenance, if the notebook wrote that file during
+    the run that started at ``since`` (epoch seconds); return whether it did."""
+    path = results_path(notebook, profile, out_dir)
+    if not path.exists() or path.stat().st_mtime < since:
+        return False
+    payload = json.loads(path.read_text())
+    payload["provenance"].update(wall_seconds=round(float(seconds), 1), wall_seconds_source="run_all")
+    path.write_text(json.dumps(payload, indent=1, default=_clean) + "\n")
+    return True
 
 
 def mean_std(mean: float, std: float | None = None, *, scale: str = "percent") -> str:

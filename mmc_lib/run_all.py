@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from mmc_lib.results import record_wall_time
 from mmc_lib.runtime import PROFILES, project_root
 
 
@@ -32,12 +33,55 @@ def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
     return books
 
 
+# The kernel's own start-up log (e.g. ipykernel's "Kernel is running over TCP without encryption" warning about a
+# loopback socket that only this process talks to) is noise on a user's terminal; errors still reach the caller.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+
+
+def _quiet_libraries() -> None:
+    """Silence papermill's informational logging (e.g. "Black is not installed"); failures still raise."""
+    import logging
+
+    for name in ("papermill", "traitlets", "nbclient"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def run_notebook(path: Path, output: Path, parameters: dict, timeout: int) -> None:
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(path), str(output), parameters=parameters, kernel_name="python3",
-                        cwd=str(path.parent), execution_timeout=timeout, progress_bar=sys.stderr.isatty())
+                        cwd=str(path.parent), execution_timeout=timeout, progress_bar=False, log_output=False,
+                        extra_arguments=KERNEL_ARGUMENTS)
+
+
+def _failure(exc: Exception) -> tuple[str, str]:
+    """A one-line status and the full error text (papermill's includes the failing cell's traceback)."""
+    text = str(exc).strip()
+    return f"FAILED: {type(exc).__name__}", text or repr(exc)
+
+
+def run_one(book: Path, output: Path, params: dict, timeout: int) -> tuple[str, float]:
+    """Run a notebook; print one line (name, status, seconds) and, on failure, the full error below it."""
+    print(f"{book.name:<32} ", end="", flush=True)
+    start = time.perf_counter()
+    status, error = "ok", ""
+    try:
+        run_notebook(book, output, params, timeout)
+    except Exception as exc:  # keep going; report at the end
+        status, error = _failure(exc)
+    seconds = time.perf_counter() - start
+    print(f"{status:<28} {seconds:8.1f} s", flush=True)
+    if error:
+        print(error, flush=True)
+    return status, seconds
+
+
+def print_summary(summary: list[tuple[str, str, float]]) -> None:
+    print(f"\n{'notebook':<32} {'status':<28} {'seconds':>10}")
+    for name, status, seconds in summary:
+        print(f"{name:<32} {status:<28} {seconds:10.1f}")
+    print(f"{'total':<32} {'':<28} {sum(s for _, _, s in summary):10.1f}")
 
 
 def run_provenance(profile: str, device: str) -> dict:
@@ -87,20 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     publish = args.profile == "full" and not args.no_publish
     started = run_provenance(args.profile, args.device) if publish else None
     books = find_notebooks(root / "notebooks", args.only)
-    for i, book in enumerate(books, 1):
-        start = time.perf_counter()
-        status = "ok"
-        print(f"[{i}/{len(books)}] {book.name} ({args.profile}) running since {time.strftime('%H:%M:%S')} ...",
-              flush=True)
-        try:
-            run_notebook(book, root / "build" / args.profile / book.name, params, args.cell_timeout)
-        except Exception as exc:  # keep going; report at the end
-            status = f"FAILED: {type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
-        summary.append((book.name, status, time.perf_counter() - start))
-        print(f"{book.name:<32} {status[:60]:<60} {summary[-1][2]:8.1f} s", flush=True)
-    print("\nnotebook                         status" + " " * 55 + "seconds")
-    for name, status, seconds in summary:
-        print(f"{name:<32} {status[:60]:<60} {seconds:8.1f}")
+    _quiet_libraries()
+    print(f"{len(books)} notebook(s), profile {args.profile}; executed copies in build/{args.profile}/", flush=True)
+    for book in books:
+        since = time.time()
+        status, seconds = run_one(book, root / "build" / args.profile / book.name, params, args.cell_timeout)
+        if status == "ok":
+            record_wall_time(book.stem, args.profile, seconds, since=since, out_dir=args.out_dir)
+        summary.append((book.name, status, seconds))
+    print_summary(summary)
     failed = [s for s in summary if s[1] != "ok"]
     if publish:
         publish_all(root, [name for name, status, _ in summary if status == "ok"], started)
