@@ -13,7 +13,7 @@ PROFILE ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/
 ONLY ?=
 JOBS ?= 2
 
-.PHONY: setup reproduce test unit notebooks-test benchmark clean site browser
+.PHONY: setup reproduce test test-random unit notebooks-test benchmark clean site browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,12 +37,20 @@ browser:
 	  echo "chromium not installed: the browser test will be skipped"
 
 # Unit tests and nbval in one pytest run; notebooks write into build/test, never into figures/.
-test: $(STAMP) browser
-	MMC_PROFILE=smoke MMC_OUT_DIR=$(CURDIR)/build/test TQDM_DISABLE=1 MMC_NONINTERACTIVE=1 \
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg PYTHONHASHSEED=0 \
-	$(PY) -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider \
+# PYTEST_ORDER is "-p no:randomly" (file order) for CI; `make test-random SEED=n` shuffles files and tests.
+PYTEST_ORDER ?= -p no:randomly
+TEST_ENV := MMC_PROFILE=smoke MMC_OUT_DIR=$(CURDIR)/build/test TQDM_DISABLE=1 MMC_NONINTERACTIVE=1 \
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MPLBACKEND=Agg PYTHONHASHSEED=0
+PYTEST_ARGS := -n $(JOBS) --dist loadfile -p no:cacheprovider \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	  --doctest-modules mmc_lib tests notebooks
+test: $(STAMP) browser
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ORDER) $(PYTEST_ARGS)
+
+# The same suite in a random order (pytest-randomly): `make test-random SEED=3 JOBS=1`.
+SEED ?= $(shell date +%s)
+test-random: $(STAMP) browser
+	$(TEST_ENV) $(PY) -m pytest -p randomly --randomly-seed=$(SEED) $(PYTEST_ARGS)
 
 benchmark: $(STAMP)
 	$(PY) -m benchmarks.run_benchmarks
