@@ -74,7 +74,7 @@ def test_data_absent_is_decided_from_the_results_not_the_machine(tmp_path, ledge
         pd.testing.assert_frame_equal(frames[0], other)
     table = frames[0]
     assert table.loc["ddmc.main.esp-game.km.acc", "verdict"] == "not run: data absent"
-    assert "esp-game/img_1.mat" in table.loc["ddmc.main.esp-game.km.acc", "detail"]
+    assert "make data NAME=esp-game" in table.loc["ddmc.main.esp-game.km.acc", "detail"]
     assert table.loc["dm2c.nus-wide-10k.dm2c.acc", "verdict"] == "not run: data absent"
 
 

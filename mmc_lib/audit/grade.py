@@ -179,10 +179,12 @@ def _fetch_hint(names) -> str:
             continue
         if fetch_hint is not None:
             try:
-                hints.append(fetch_hint(name))
-                continue
+                hint = fetch_hint(name)
             except (KeyError, ValueError):
-                pass
+                hint = None
+            if hint:
+                hints.append(hint)
+                continue
         files = [f.path for f in REGISTRY[name].files]
         if files:
             hints.append("add " + ", ".join(files))
