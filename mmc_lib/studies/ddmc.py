@@ -176,8 +176,11 @@ class DDMCStudy:
                 f" | parallel runs {self.n_jobs}")
 
     def availability(self) -> str:
+        from mmc_lib.data.sources import fetch_hint
+
+        absent = "; ".join(f"{n} ({fetch_hint(n)})" for n in self.paper_absent) or "none"
         return (f"paper data sets present: {self.paper_present or 'none'}\n"
-                f"paper data sets absent (their rows stay 'not run'): {self.paper_absent}\n"
+                f"paper data sets absent (their rows stay 'not run'): {absent}\n"
                 f"our real multi-view sets: {self.ours_present} | absent: {self.ours_absent or 'none'}")
 
     # -- run lists (plain dicts: run_grid's cache key is their content)
