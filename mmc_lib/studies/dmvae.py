@@ -338,3 +338,26 @@ def budget_table(plan) -> pd.DataFrame:
             value = getattr(value, part)
         rows.append({"budget_changes key": key, "value": value, "what it sets": meaning})
     return pd.DataFrame(rows).set_index("budget_changes key")
+
+
+#: what each logged loss term is (notebook 04's training curves); modality 0 is the image (MNIST-Text) or image
+#: features (CUB), modality 1 the text
+TERM_LABELS = {
+    "rec_a": "rec_a: −log p(x_a | z), image",
+    "rec_b": "rec_b: −log p(x_b | z), text",
+    "kl_a": "kl_a: KL(q_a ‖ N(0, I))",
+    "kl_b": "kl_b: KL(q_b ‖ N(0, I))",
+    "kl": "kl: KL(q ‖ N(0, I)), warm-up",
+    "kl_mog": "kl_mog: KL to the mixture prior (VaDE)",
+    "consistency": "consistency: KL(q_a‖q_b) + KL(q_b‖q_a)",
+    "cross_ab": "cross_ab: −log p(x_b | z_a), text from image",
+    "cross_ba": "cross_ba: −log p(x_a | z_b), image from text",
+    "adv_0": "adv_0: −E[D_0(x̂_a)], decoder vs critic, image",
+    "adv_1": "adv_1: −E[D_1(x̂_b)], decoder vs critic, text",
+    "diffusion_0": "diffusion_0: DDPM ε-MSE, image",
+    "diffusion_1": "diffusion_1: DDPM ε-MSE, text",
+    "disc": "disc: critics' hinge loss",
+}
+#: terms that can be negative (hinge losses of the decoders): drawn on a linear axis, apart from the others
+SIGNED_TERMS = ("adv_0", "adv_1", "disc")
+
