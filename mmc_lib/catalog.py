@@ -87,7 +87,9 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("99", "99_audit.ipynb", "Audit: every claim of the papers beside our numbers",
              "All five: every number in claims/*.yaml",
              "Every number and ordering the five papers claim, joined with what the other notebooks stored, each with "
-             "a verdict from one grader (reproduced, below/above, substituted, not run) and whose result it is. It "
+             "a verdict from one grader and whose result it is (reproduction / replication / generalisation: "
+             "reproduced, below/above, carries over / does not carry over, not tested at the paper's budget, "
+             "untestable by construction, not run). It "
              "trains nothing and writes AUDIT.md."),
 )
 

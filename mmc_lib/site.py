@@ -100,7 +100,7 @@ def status_by_notebook(readme: Path) -> dict[str, list[str]]:
     for cells in rows[1:]:
         row = dict(zip(header, (c.strip() for c in cells)))
         text = "; ".join(f"{k} {v}" for k, v in row.items() if k not in ("paper", "notebook", "data") and v
-                         and v != "—")
+                         and v not in ("—", "0"))
         for stem in re.findall(r"\d\d_[a-z0-9_]+", row.get("notebook", "")):
             status.setdefault(stem, []).append(f"{row.get('paper', '')}: {text}")
     return status

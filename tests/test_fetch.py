@@ -156,10 +156,21 @@ def test_size_and_git_blob_mismatch_are_caught(server, tmp_path):
 
 
 def test_git_blob_ids_match_the_shared_copies(shared_data_dir):
-    """The pinned blob ids are git's own hash: checked on the two DCIB label files we hold byte-for-byte."""
+    """The pinned blob ids are git's own hash: checked on the DCIB label file we hold byte-for-byte."""
     esp = S.SOURCES["esp-game"].files[0]
     assert F.digests(shared_data_dir / esp.path)["git-blob"] == esp.git_blob
     assert F.digests(shared_data_dir / esp.path)["sha256"] == esp.sha256
+
+
+def test_pinned_files_we_already_hold_verify(shared_data_dir):
+    """Every pinned file that the shared folder already holds passes its own verification (sizes, official MD5s,
+    sha256s, blob ids): the pins are the files' real values, not typos."""
+    held = [(s.name, f) for s in S.SOURCES.values() if isinstance(s, Source) for f in s.files
+            if (shared_data_dir / f.path).is_file()]
+    assert {name for name, _ in held} == {"esp-game", "mnist", "fashion-mnist"} and len(held) == 6
+    for _, remote in held:
+        seen = F.verify(remote, shared_data_dir / remote.path, shared_data_dir)
+        assert seen["size"] == remote.size
 
 
 def test_present_file_that_does_not_verify_is_left_alone(server, tmp_path):
@@ -306,3 +317,16 @@ def test_list_prints_every_source(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" (")[0] for line in lines] == list(S.SOURCES)
     assert all("verifies" in line or "no public copy known" in line for line in lines)
+
+
+def test_make_data_runs_the_fetcher_with_the_names():
+    import shutil
+    import subprocess
+
+    from conftest import REPO
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "data",
+                          "NAME=esp-game caltech-5v"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert "-m mmc_lib.data.fetch esp-game caltech-5v" in out

@@ -36,7 +36,8 @@ MARKS = ("bold", "underline")
 LOWER_IS_BETTER = frozenset({"fid"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _CLAIM_KEYS = {"id", "paper", "source", "kind", "dataset", "method", "metric", "value", "scale", "setting", "mark",
-               "restates", "derived", "ordering", "statement", "note", "approx", "notebook", "unverified", "suspect"}
+               "restates", "derived", "ordering", "statement", "note", "approx", "notebook", "unverified", "suspect",
+               "untestable"}
 _REQUIRED = {
     "value": ("dataset", "method", "metric", "value", "scale"),
     "derived": ("dataset", "method", "metric", "value", "scale", "derived"),
@@ -80,6 +81,7 @@ class Claim:
     notebook: str | None = None  # overrides the file's notebook (orderings checked elsewhere)
     unverified: bool = False  # a transcription we could not check against the source
     suspect: str = ""  # why the PAPER's own number looks wrong (e.g. a row repeated across data sets)
+    untestable: str = ""  # why no run of ours can test this claim (verdict `untestable by construction`)
 
     @property
     def fraction(self) -> float | None:
@@ -103,6 +105,78 @@ class Ledger:
     path: Path
     not_run_reason: str = ""
     method_info: dict[str, dict] = field(default_factory=dict)
+    protocol: Protocol = field(default_factory=lambda: Protocol())
+
+
+PROTOCOL_FIELDS = ("data", "encoder", "steps", "seeds", "selection", "precision", "hardware")
+
+
+@dataclass(frozen=True)
+class Exception_:
+    """Result rows (methods × our data sets × metrics; empty = all) that cannot decide a verdict about the paper:
+    ``kind`` ``budget`` (trained below the paper's budget: ``missing`` says what, ``gpu_minutes`` what the full test
+    costs) or ``invalid`` (the estimate itself is not valid, ``reason`` says why)."""
+
+    kind: str
+    methods: tuple[str, ...]
+    datasets: tuple[str, ...]
+    metrics: tuple[str, ...] = ()
+    missing: str = ""
+    gpu_minutes: float | None = None
+    reason: str = ""
+
+    def covers(self, method: str | None, dataset: str, metric: str) -> bool:
+        return ((not self.methods or method in self.methods) and (not self.datasets or dataset in self.datasets)
+                and (not self.metrics or metric in self.metrics))
+
+    def text(self) -> str:
+        if self.kind == "budget":
+            cost = f"; the full test: ≈{self.gpu_minutes:g} GPU-minutes (our estimate)" if self.gpu_minutes else ""
+            return f"below the paper's budget: {self.missing}{cost}"
+        return f"invalid estimate: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How our runs differ from the paper's protocol (``claims/README.md``, section ``protocol``)."""
+
+    paper: str = ""  # the paper's protocol in one line
+    differences: dict = field(default_factory=dict)  # field of PROTOCOL_FIELDS -> how ours differs
+    exceptions: tuple[Exception_, ...] = ()
+    easy: str = ""  # MLRC-style notes for AUDIT.md's "what we could and could not test"
+    difficult: str = ""
+
+    def exception_for(self, method: str | None, dataset: str, metric: str) -> Exception_ | None:
+        return next((e for e in self.exceptions if e.covers(method, dataset, metric)), None)
+
+    def describe(self) -> str:
+        return "; ".join(f"{k}: {v}" for k, v in self.differences.items())
+
+
+def _protocol(raw, path: Path) -> Protocol:
+    if raw is None:
+        return Protocol()
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path.name}: protocol must be a mapping")
+    unknown = set(raw) - {"paper", "differences", "exceptions", "easy", "difficult"}
+    if unknown:
+        raise ValueError(f"{path.name}: protocol has unknown key(s) {sorted(unknown)}")
+    diffs = raw.get("differences") or {}
+    bad = set(diffs) - set(PROTOCOL_FIELDS)
+    if bad:
+        raise ValueError(f"{path.name}: protocol differences {sorted(bad)} not in {list(PROTOCOL_FIELDS)}")
+    excs = []
+    for e in raw.get("exceptions") or []:
+        if e.get("kind") not in ("budget", "invalid"):
+            raise ValueError(f"{path.name}: protocol exception kind must be 'budget' or 'invalid', got {e.get('kind')!r}")
+        if e["kind"] == "budget" and not e.get("missing"):
+            raise ValueError(f"{path.name}: a budget exception must state the missing budget (`missing:`)")
+        if e["kind"] == "invalid" and not e.get("reason"):
+            raise ValueError(f"{path.name}: an invalid-estimate exception needs a `reason:`")
+        excs.append(Exception_(e["kind"], tuple(e.get("methods") or ()), tuple(e.get("datasets") or ()),
+                               tuple(e.get("metrics") or ()), e.get("missing", ""), e.get("gpu_minutes"),
+                               e.get("reason", "")))
+    return Protocol(raw.get("paper", ""), dict(diffs), tuple(excs), raw.get("easy", ""), raw.get("difficult", ""))
 
 
 def claims_dir() -> Path:
@@ -178,6 +252,8 @@ def _ordering_names(spec, *, path: Path, cid: str) -> list[str]:
         _fail(path, cid, "ordering needs {better: M, than: [M, ...], on: 'each dataset'}")
     if not isinstance(spec["than"], list):
         _fail(path, cid, "ordering 'than' must be a list")
+    if True in spec or False in spec:  # YAML 1.1 reads a bare `on:` (or `off:`) key as a boolean
+        _fail(path, cid, "ordering key `on` must be quoted (\"on\": each dataset); a bare on: is read as true")
     if spec.get("on", "each dataset") != "each dataset":
         _fail(path, cid, f"ordering 'on' must be 'each dataset', got {spec.get('on')!r}")
     return [spec["better"], *spec["than"]]
@@ -218,7 +294,7 @@ def load_ledger(path: str | Path) -> Ledger:
         if claim.restates and claim.restates not in seen:
             _fail(path, claim.id, f"restates unknown claim {claim.restates!r}")
     return Ledger(doc["paper"], doc["title"], doc["seed"], doc.get("notebook"), datasets, methods, claims, path,
-                  doc.get("not_run_reason", ""), info)
+                  doc.get("not_run_reason", ""), info, _protocol(doc.get("protocol"), path))
 
 
 def load_ledgers(folder: str | Path | None = None) -> dict[str, Ledger]:

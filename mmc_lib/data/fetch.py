@@ -106,9 +106,14 @@ def verify(remote: Remote, path: Path, data_dir: Path, recorded: dict | None = N
 
 @contextlib.contextmanager
 def _locked(path: Path):
-    """An exclusive advisory lock on ``path`` (created if needed); POSIX ``flock``, one per open file."""
-    import fcntl
-
+    """An exclusive advisory lock on ``path`` (created if needed); POSIX ``flock``, one per open file. Where there is
+    no ``fcntl`` (Windows) there is no lock: two racing fetches may then both download, and the atomic rename still
+    leaves one verified file."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)

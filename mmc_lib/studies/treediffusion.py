@@ -55,18 +55,22 @@ def consistency(net: DigitFeatures, generations: list[np.ndarray]) -> float:
     return float(np.mean(shares))
 
 
-def tree_run(seed: int, profile: str, data_dir: str | None, cache_dir: str) -> dict:
-    """One seed of TreeVAE + TreeDiffusion: clustering metrics, FIDs, consistency, timings (models cached)."""
+def tree_run(seed: int, profile: str, data_dir: str | None, cache_dir: str, device: str = "cpu") -> dict:
+    """One seed of TreeVAE + TreeDiffusion: clustering metrics, FIDs, consistency, timings (models cached).
+
+    ``profile`` names the budget (a profile, or ``"gpu"`` for the denoiser at the authors' schedule); ``device`` is
+    where TreeVAE and the denoiser train (not part of the cache key: :data:`mmc_lib.studies.grid.UNKEYED`); the FID
+    extractor stays on the CPU."""
     b = budget(NOTEBOOK, profile)
     x_tr, y_tr, x_te, y_te = images(profile, data_dir)
     net, _ = extractor(profile, data_dir, cache_dir)
     start = time.perf_counter()
-    tree = TreeVAE(b.n_clusters, max_depth=b.max_depth, seed=seed, config=b.tree).fit(x_tr)
+    tree = TreeVAE(b.n_clusters, max_depth=b.max_depth, seed=seed, config=b.tree, device=device).fit(x_tr)
     t_tree = time.perf_counter() - start
     out = {f"treevae_{k}": v for k, v in scores(tree, x_tr, y_tr).items()}
     out.update({f"treevae_test_{k}": v for k, v in scores(tree, x_te, y_te).items()})
     start = time.perf_counter()
-    diff = TreeDiffusion(tree, seed=seed, config=b.diffusion).fit(x_tr)
+    diff = TreeDiffusion(tree, seed=seed, config=b.diffusion, device=device).fit(x_tr)
     t_diff = time.perf_counter() - start
     gen = diff.sample(b.n_generate, seed=seed)
     out["fid_treevae"] = fid(x_te, gen["vae_images"], net)
@@ -86,7 +90,8 @@ def tree_run(seed: int, profile: str, data_dir: str | None, cache_dir: str) -> d
         out[f"fid_leaf_{name}"] = float(np.nanmean(per_leaf[name]))
         out[f"consistency_{name}"] = consistency(net, leaf_gens[name])
     out.update(per_leaf_fid=per_leaf, n_leaves=tree.n_leaves_, seconds_treevae=t_tree, seconds_ddpm=t_diff,
-               ddpm_final_loss=diff.history_[-1]["loss"])
+               ddpm_final_loss=diff.history_[-1]["loss"], ddpm_steps=b.diffusion.steps,
+               device=next(diff.unet_.parameters()).device.type)
     torch.save({"tree": tree, "diffusion": diff}, Path(cache_dir) / f"models_{seed}.pt")
     return out
 
@@ -119,8 +124,14 @@ def baseline_run(method: str, seed: int, profile: str, data_dir: str | None) -> 
 
 def load_models(cache_dir: str | Path, seed: int) -> tuple[TreeVAE, TreeDiffusion]:
     """The fitted TreeVAE and TreeDiffusion of ``seed`` (written by :func:`tree_run`)."""
-    saved = torch.load(Path(cache_dir) / f"models_{seed}.pt", weights_only=False)
-    return saved["tree"], saved["diffusion"]
+    saved = torch.load(Path(cache_dir) / f"models_{seed}.pt", weights_only=False, map_location="cpu")
+    tree, diff = saved["tree"], saved["diffusion"]
+    # models fitted on a GPU come back on the CPU: point their device attributes there too
+    tree.device = diff.device = "cpu"
+    tree._device = diff._device = "cpu"
+    tree.model_.to("cpu")
+    diff.unet_.to("cpu")
+    return tree, diff
 
 
 def clustering_table(tree_df, base_df):
