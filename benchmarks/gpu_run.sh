@@ -26,8 +26,10 @@ MODE=run
 OUT_DIR=${OUT:-$ROOT/gpu_out/latest}
 RESUME=""
 WORKERS=${WORKERS:-}
+# seconds since this script began (bash's SECONDS): no cell starts after STOP_AFTER, none expected to end after
+# HARD_LIMIT; the rest of the 600 s command is for the cells in flight, the check and the transfer back
 STOP_AFTER=${STOP_AFTER:-480}
-HARD_LIMIT=${HARD_LIMIT:-570}
+HARD_LIMIT=${HARD_LIMIT:-540}
 while [[ $# -gt 0 ]]; do
   case $1 in
     --pack) MODE=pack ;;
@@ -119,7 +121,8 @@ mkdir -p "$OUT_DIR"
   if [[ -n $RESUME ]]; then ARGS+=(--resume "$RESUME")
   elif [[ -f gpu_out/cells.tar.gz ]]; then ARGS+=(--resume gpu_out); cp -n gpu_out/gpu_log.jsonl "$OUT_DIR/" 2>/dev/null || true
   fi
-  PYTHONUNBUFFERED=1 python3 -m mmc_lib.studies.gpu_runner run "${ARGS[@]}" --stop-after "$STOP_AFTER" \
-    --hard-limit "$HARD_LIMIT"
+  # the guard counts from the script's start: set-up and start-up time come off the run's window
+  PYTHONUNBUFFERED=1 python3 -m mmc_lib.studies.gpu_runner run "${ARGS[@]}" --stop-after $((STOP_AFTER - SECONDS)) \
+    --hard-limit $((HARD_LIMIT - SECONDS))
   PYTHONUNBUFFERED=1 python3 -m mmc_lib.studies.gpu_runner check "${ARGS[@]}"
 } 2>&1 | tee "$OUT_DIR/run.log"

@@ -265,3 +265,18 @@ def test_dry_small_runs_the_whole_call_on_the_cpu_and_resumes(tmp_path):
     assert R.main(args) == 0
     again = json.loads((out / R.SUMMARY).read_text())["call"]
     assert again["done_now"] == 0 and again["done_before"] == summary["cells"]
+
+
+@needs_data
+def test_the_cpu_study_finds_every_gpu_cell_of_notebook_01(tmp_path):
+    """The promise behind the call: notebook 01's own run lists (on the CPU, another data folder) name the very
+    files the GPU call writes, so its CPU re-run with the ``gpu`` budget loads them instead of fitting."""
+    from mmc_lib.studies.ddmc import DDMCStudy, competitor_run
+
+    gpu_cells = [c for c in R.build_cells("gpu", device="cuda", data_dir="/device/.gpu_data", work=tmp_path)
+                 if c.study == "01_ddmc"]
+    cache = G.study_cache("01_ddmc", "full", tmp_path)
+    study = DDMCStudy(budget("01_ddmc", "gpu"), device="cpu", data_dir=None, cache=cache)
+    cpu_paths = {G.cell_path(competitor_run, r, cache / "competitors") for r in study.competitor_runs()}
+    cpu_paths |= {G.cell_path(run_deep, r, cache / "deep") for r in study.selection_runs() + study.main_runs()[0]}
+    assert {c.path(tmp_path) for c in gpu_cells} <= cpu_paths

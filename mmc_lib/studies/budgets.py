@@ -8,11 +8,20 @@ start at the notebook's ``seed`` parameter, and the number of seeds is the budge
 (0, 1, 2, 3, 4)
 >>> budget("02_dm2c", "smoke").dm2c.epochs
 11
+
+A notebook changes a field without editing this file: ``budget(study, profile, **changes)``, where a key
+``a__b`` reaches field ``b`` of the dataclass in field ``a`` (notebooks 04 and 05 take these as their
+``budget_changes`` parameter):
+
+>>> budget("05_treediffusion", "smoke", diffusion__steps=50, n_seeds=1).diffusion.steps
+50
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from mmc_lib.methods.aligners import ContrastiveConfig
 from mmc_lib.methods.deep_baselines import DeepClusterConfig
@@ -336,9 +345,10 @@ _STUDIES = {"00_data_and_baselines": _baselines, "01_ddmc": _ddmc, "02_dm2c": _d
 GPU_BUDGETS = ("gpu", "gpu-small")
 
 
-def budget(study: str, profile: str):
+def budget(study: str, profile: str, **changes: Any):
     """The budget of ``study`` (a notebook stem, e.g. ``"01_ddmc"``) under ``profile`` (a profile, or one of
-    :data:`GPU_BUDGETS` for the studies that have one).
+    :data:`GPU_BUDGETS` for the studies that have one), with ``changes`` applied (:func:`with_changes`:
+    ``diffusion__steps=100`` sets ``budget.diffusion.steps``).
 
     >>> budget("01_ddmc", "gpu").n_selection_runs, budget("01_ddmc", "gpu").competitor_seeds("DEMVC")
     (20, (0, 1, 2))
@@ -348,9 +358,38 @@ def budget(study: str, profile: str):
     if profile in GPU_BUDGETS:
         if study not in _GPU_STUDIES:
             raise ValueError(f"study {study!r} has no {profile!r} budget; studies with one: {sorted(_GPU_STUDIES)}")
-        return _GPU_STUDIES[study](small=profile == "gpu-small")
+        return with_changes(_GPU_STUDIES[study](small=profile == "gpu-small"), **changes)
     check_profile(profile)
-    return _STUDIES[study](profile)
+    return with_changes(_STUDIES[study](profile), **changes)
+
+
+def with_changes(obj, **changes: Any):
+    """A copy of the frozen dataclass ``obj`` with fields replaced; a key ``a__b`` replaces field ``b`` of the
+    dataclass held in field ``a`` (any depth). An unknown field raises ValueError naming the known ones.
+
+    >>> with_changes(DiffusionConfig(), sample_steps=5).sample_steps
+    5
+    """
+    if not changes:
+        return obj
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise ValueError(f"cannot change {sorted(changes)} of {type(obj).__name__}: it is not a dataclass")
+    names = [f.name for f in dataclasses.fields(obj)]
+    direct: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in changes.items():
+        head, _, rest = key.partition("__")
+        if head not in names:
+            raise ValueError(f"{type(obj).__name__} has no field {head!r}; fields: {names}")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            direct[head] = value
+    for head, sub in nested.items():
+        if head in direct:
+            raise ValueError(f"both {head!r} and {head}__… given; change one or the other")
+        direct[head] = with_changes(getattr(obj, head), **sub)
+    return dataclasses.replace(obj, **direct)
 
 
 # --- notebook 05

@@ -89,8 +89,11 @@ class Cell:
 
     @property
     def kind(self) -> tuple:
-        """What the seconds of a cell are predicted from: the same study, folder, method and data set and tier."""
-        return (self.study, self.folder, self.params.get("method"), self.params.get("dataset"), self.tier)
+        """What the seconds of a cell are predicted from: the same fit but for the seed (study, folder, method, data
+        set, encoder, epochs and restarts)."""
+        p = self.params
+        return (self.study, self.folder, p.get("method"), p.get("dataset"), p.get("encoder", "mlp"), p.get("epochs"),
+                p.get("n_restarts"))
 
 
 # ------------------------------------------------------------------------------------------------ the cells
@@ -257,7 +260,7 @@ def expected_seconds(cell: Cell, log: list[dict]) -> float | None:
 
 
 def execute(cells: list[Cell], *, work: Path, out: Path, workers: int, stop_after: float = 480.0,
-            hard_limit: float = 570.0, cache_profile: str = "full", executor: Executor | None = None,
+            hard_limit: float = 540.0, cache_profile: str = "full", executor: Executor | None = None,
             clock: Callable[[], float] = time.monotonic, call_id: str | None = None) -> CallReport:
     """Run the cells not yet in ``work``'s cache, ``workers`` at a time, lowest tier first, under the guard.
 
@@ -565,7 +568,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="cuda, cpu or auto")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--stop-after", type=float, default=480.0, help="seconds after which no cell starts")
-    p.add_argument("--hard-limit", type=float, default=570.0, help="no cell starts that is expected to end later")
+    p.add_argument("--hard-limit", type=float, default=540.0, help="no cell starts that is expected to end later")
     p.add_argument("--cache-profile", default="full", help="cache/<this>/<notebook>/ (the notebooks' profile)")
     p.add_argument("--studies", nargs="+", default=list(STUDIES), choices=list(STUDIES))
     p.add_argument("--methods", nargs="+", default=None)
