@@ -151,3 +151,17 @@ def test_audit_grades_the_paper_copy_as_the_papers_data(tmp_path):
     assert (paper.kind, both.kind, stand_in.kind) == ("replication", "replication", "generalisation")
     assert paper.verdict == both.verdict == "reproduced" and stand_in.verdict == "carries over"
     assert "128-d" not in paper.protocol and "128-d" in stand_in.protocol
+
+
+def test_notebook_00_leaves_fetched_image_sets_and_mixed_modal_files_out(tmp_path):
+    """After `make data`, notebook 00 still clusters only the paired sets: not DM2C's mixed-modal files (no pairs)
+    and not the 60,000-image MNIST / Fashion-MNIST sets (beyond its spectral baselines)."""
+    from mmc_lib.studies.data_and_baselines import present_datasets
+
+    names = ("mnist-train", "fashion-mnist", "fashion-mnist-train", "nus-wide-10k", "iapr")
+    for name in names:
+        for f in data.REGISTRY[name].files:
+            (tmp_path / f.path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / f.path).write_bytes(b"")
+    assert all(data.available(n, data_dir=tmp_path) for n in names)
+    assert present_datasets(str(tmp_path)) == ["digits", "iapr"]  # digits ships with scikit-learn
