@@ -78,7 +78,7 @@ NOTEBOOKS: tuple[Notebook, ...] = (
              "hand); a DDPM conditioned on the leaf image and the root-to-leaf path then draws each cluster's samples. "
              "FID of both models overall and per leaf, intra-cluster consistency, and what a run far below the paper's "
              "budget can say about its −22 % FID claim."),
-    Notebook("06", "06_generalisation.ipynb", "Generalisation: which multi-view method to use on your data",
+    Notebook("06", "06_generalisation.ipynb", "Generalisation: which method to use on your data",
              "None: eleven real data sets that none of the papers tuned on",
              "Every multi-view method of notebooks 00 and 01 on six new multi-view sets and our five stand-ins, with "
              "no choice made by labels: ACC/NMI/ARI tables, average ranks, a Friedman test and a critical-difference "
