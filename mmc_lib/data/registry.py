@@ -33,7 +33,9 @@ class DatasetEntry:
     source: str  # where a user gets the files
     options: dict = field(default_factory=dict)  # loader-specific (keys, view selection)
     note: str = ""  # caveats a reader should know (substitutions, layout mismatches)
-    #: "papers" (the papers' sets and our stand-ins) or "generalisation" (real sets no paper uses; notebook 06 only)
+    #: "papers" (the papers' sets and our stand-ins), "generalisation" (real sets no paper uses; notebook 06 only) or
+    #: "images" (MNIST / Fashion-MNIST image sets that `make data` fetches for the generative models; notebook 00 does
+    #: not cluster them: 60,000 rows are beyond its spectral baselines)
     suite: str = "papers"
 
 
@@ -207,7 +209,8 @@ REGISTRY: dict[str, DatasetEntry] = {
             citation="von Ahn & Dabbish 2004 (ESP-Game); 7-cluster subset as in DCIB (Yan et al., TNNLS)",
             source="Xiaoqiang-Yan/TNNLS-DCIB dataset/esp/{img_1,img_2,txt_1,L}.mat on GitHub; the labels are in "
                    + SHARED_MANIFEST + ", the feature files are not",
-            note="Feature files have no published checksum; they load unverified.",
+            note="No sha256 is published for the feature files: `make data NAME=esp-game` checks git's blob id at the "
+                 "pinned commit and records the sha256 in fetched.json, which load() then checks.",
         ),
         _entry(
             name="flickr", loader="mat_keys",
@@ -234,6 +237,7 @@ REGISTRY: dict[str, DatasetEntry] = {
                          "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28_881),
             ],
             view_names=("pixels",), modalities=("image",), n_clusters=10, n_samples=60000,
+            suite="images",
             citation="LeCun, Cortes & Burges, MNIST (training set of 60,000 images)",
             source="make data NAME=mnist (the official files, torchvision's raw/ layout)",
             note="The train images are not in the shared folder; `make data NAME=mnist` fetches them.",
@@ -247,6 +251,7 @@ REGISTRY: dict[str, DatasetEntry] = {
                          "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5_148),
             ],
             view_names=("pixels",), modalities=("image",), n_clusters=10, n_samples=10000,
+            suite="images",
             citation="Xiao, Rasul & Vollgraf 2017, Fashion-MNIST (test set of 10,000 images)",
             source="make data NAME=fashion-mnist (the official files, torchvision's raw/ layout)",
             note="Only the labels are in the shared folder; `make data NAME=fashion-mnist` fetches the images.",
@@ -260,6 +265,7 @@ REGISTRY: dict[str, DatasetEntry] = {
                          "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29_515),
             ],
             view_names=("pixels",), modalities=("image",), n_clusters=10, n_samples=60000,
+            suite="images",
             citation="Xiao, Rasul & Vollgraf 2017, Fashion-MNIST (training set of 60,000 images)",
             source="make data NAME=fashion-mnist (the official files, torchvision's raw/ layout)",
         ),
