@@ -209,7 +209,8 @@ REGISTRY: dict[str, DatasetEntry] = {
             citation="von Ahn & Dabbish 2004 (ESP-Game); 7-cluster subset as in DCIB (Yan et al., TNNLS)",
             source="Xiaoqiang-Yan/TNNLS-DCIB dataset/esp/{img_1,img_2,txt_1,L}.mat on GitHub; the labels are in "
                    + SHARED_MANIFEST + ", the feature files are not",
-            note="Feature files have no published checksum; they load unverified.",
+            note="No sha256 is published for the feature files: `make data NAME=esp-game` checks git's blob id at the "
+                 "pinned commit and records the sha256 in fetched.json, which load() then checks.",
         ),
         _entry(
             name="flickr", loader="mat_keys",
