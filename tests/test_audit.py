@@ -132,7 +132,7 @@ def test_orderings_checked_on_the_datasets_we_ran(tmp_path, ledgers):
     # neither data set is DDMC's: no verdict about the paper, a generalisation finding instead
     assert best["verdict"] == "not run: data absent" and best["finding"] == "does not carry over (to cub)"
     assert best["checked"] == "paper's data: none ran; other data: 1/2 hold"
-    assert "cub (fails): KM 0.600±0.000 (n=3) vs 0.500±0.000 (n=3), AmKM 0.700±0.000 (n=3)" in best["detail"]
+    assert "cub (does not carry over): KM 0.600±0.000 (n=3) vs 0.500±0.000 (n=3), AmKM 0.700±0.000 (n=3)" in best["detail"]
     assert "not implemented" not in best["detail"]  # all 19 rows are implemented; missing rows are skipped
     assert orders.loc["ddmc.order.enhancement-beats-fusion.acc", "finding"] == "carries over"
     assert orders.loc["mmcluster.order.multimodal-beats-single.acc", "verdict"] == "holds"  # a general claim
@@ -302,6 +302,9 @@ def test_planted_stand_in_single_seed_and_cut_schedule_rows_never_make_a_paper_f
     orders = check_orderings(ledgers, frame, profile="full").set_index("id")
     table = audit_claims(ledgers, frame, profile="full").set_index("id")
     assert not _paper_fails(orders.reset_index())
+    per = " ".join(orders.per_dataset.fillna("")) + " ".join(orders.detail.fillna(""))
+    assert "[generalisation]: fails" not in per and "[generalisation]: holds" not in per
+    assert "wikipedia (fails)" not in per  # other data is described as carrying over or not, never as failing
     assert table.loc["treediffusion.fid-reduction", "verdict"] not in ("below", "above")
     assert orders.loc["dm2c.order.best.acc", "finding"] == "does not carry over (to wikipedia)"
     assert orders.loc["dm2c.order.best.acc", "verdict"] == "not run: data absent"
