@@ -317,3 +317,16 @@ def test_list_prints_every_source(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" (")[0] for line in lines] == list(S.SOURCES)
     assert all("verifies" in line or "no public copy known" in line for line in lines)
+
+
+def test_make_data_runs_the_fetcher_with_the_names():
+    import shutil
+    import subprocess
+
+    from conftest import REPO
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", "data",
+                          "NAME=esp-game caltech-5v"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert "-m mmc_lib.data.fetch esp-game caltech-5v" in out

@@ -55,6 +55,12 @@ class DatasetMap:
     substitute: bool  # True when ours is a stand-in (different features / split / subset)
     stand_in: str = ""  # what the stand-in is, for the verdict
     note: str = ""
+    paper_copy: tuple[str, ...] = ()  # names in ``ours`` that hold the paper's own files (``make data``) even
+    # where the others are stand-ins: their rows are graded as the paper's data
+
+    def is_paper_data(self, name: str) -> bool:
+        """True when our data set ``name`` is the paper's own data (not a stand-in)."""
+        return name in self.ours and (not self.substitute or name in self.paper_copy)
 
 
 @dataclass(frozen=True)
@@ -264,8 +270,11 @@ def _dataset_map(name: str, raw, path: Path) -> DatasetMap:
         raise ValueError(f"{path.name}: dataset {name!r}: needs {{ours: [names], substitute: bool}}")
     if raw.get("substitute") and not raw.get("stand_in"):
         raise ValueError(f"{path.name}: dataset {name!r}: a substitute must name its stand_in")
+    copy = tuple(raw.get("paper_copy", []))
+    if not set(copy) <= set(raw["ours"]):
+        raise ValueError(f"{path.name}: dataset {name!r}: paper_copy {list(copy)} must be among ours {raw['ours']}")
     return DatasetMap(tuple(raw["ours"]), bool(raw.get("substitute", False)), raw.get("stand_in", ""),
-                      raw.get("note", ""))
+                      raw.get("note", ""), copy)
 
 
 def load_ledger(path: str | Path) -> Ledger:

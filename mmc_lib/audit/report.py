@@ -280,10 +280,11 @@ def _data_status(ledger: Ledger, report: AuditReport) -> str:
     parts = []
     for name, dmap in ledger.datasets.items():
         present = [n for n in dmap.ours if n in ran]
-        if dmap.substitute and present:
-            parts.append(f"{name}: stand-in ({present[0]})")
-        elif present:
+        if any(dmap.is_paper_data(n) for n in present):
             parts.append(f"{name}: present")
+        elif present:
+            hint = _fetch_hint(dmap.paper_copy)  # the paper's own copy, where `make data` can fetch it
+            parts.append(f"{name}: stand-in ({present[0]}" + (f"; paper's data: {hint})" if hint else ")"))
         else:
             hint = _fetch_hint(dmap.ours)
             parts.append(f"{name}: absent" + (f" ({hint})" if hint else ""))

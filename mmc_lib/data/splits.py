@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -97,7 +98,17 @@ def dm2c_split(name: str, data_dir: str | os.PathLike | None = None, *,
     entry = get_entry(name)
     if entry.loader != "dm2c_mixed":
         raise ValueError(f"{name!r} is not one of DM2C's mixed-modal files; paired data sets split with mixed_modal()")
-    parts = [read_dm2c_mixed(p) for p in _resolve_files(entry, resolve_data_dir(data_dir))]
+    paths = _resolve_files(entry, resolve_data_dir(data_dir))
+    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
+    return _dm2c_split_cached(name, stamp, scale)
+
+
+@lru_cache(maxsize=4)
+def _dm2c_split_cached(name: str, stamp: tuple, scale: bool) -> tuple[MixedModalDataset, MixedModalDataset]:
+    """``stamp`` (paths, sizes, mtimes) keys the cache, so a replaced file is read again; treat arrays as read-only."""
+    entry = get_entry(name)
+    paths = [Path(p) for p, _, _ in stamp]
+    parts = [read_dm2c_mixed(p) for p in paths]
     dim = entry.options["dim"]
     for (feats, _, _), f in zip(parts, entry.files):
         widths = {x.size for x in feats}
@@ -109,7 +120,7 @@ def dm2c_split(name: str, data_dir: str | os.PathLike | None = None, *,
     n_total = sum(p[2].size for p in parts)
     if n_total != entry.n_samples:
         warnings.warn(f"{name}: the files hold {n_total} samples, the registry (from the paper's poster) "
-                      f"{entry.n_samples}; the files' own counts are used", UserWarning, stacklevel=2)
+                      f"{entry.n_samples}; the files' own counts are used", UserWarning, stacklevel=3)
     ranges = {}
     for m in (0, 1):
         rows = np.vstack([np.vstack([x for x, mm in zip(p[0], p[1]) if mm == m]) for p in parts])
