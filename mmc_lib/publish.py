@@ -76,6 +76,9 @@ _STUDY = {"00_data_and_baselines": "data_and_baselines", "04_dmvae": "dmvae", "0
 
 
 def _prelude(notebook: str, profile: str, out_dir) -> str:
+    from mmc_lib.runtime import project_root
+
+    out_dir = out_dir or project_root()  # the committed results, whatever MMC_OUT_DIR says
     """What a verdict cell needs, from the committed results instead of a full run: the notebook's result rows
     (under every name the notebooks use for them), the profile and the imports."""
     study = f"from mmc_lib.studies import {_STUDY[notebook]} as study" if notebook in _STUDY else ""
@@ -91,7 +94,7 @@ def _prelude(notebook: str, profile: str, out_dir) -> str:
         "from mmc_lib.audit import display_table, grade_notebook, own_paper_table, show_verdicts",
         "from mmc_lib.results import results_path",
         "from mmc_lib.studies import ddmc, dm2c as S",
-        f"profile, data_dir, out_dir, NOTEBOOK = {profile!r}, None, {str(out_dir) if out_dir else None!r}, "
+        f"profile, data_dir, out_dir, NOTEBOOK = {profile!r}, None, {str(out_dir)!r}, "
         f"{notebook!r}",
         "rows = json.loads(results_path(NOTEBOOK, profile, out_dir).read_text())['rows']",
         "ALL_ROWS = result_rows = rows",

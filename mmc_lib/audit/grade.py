@@ -220,7 +220,7 @@ def _exception(ledger: Ledger, method: str | None, dataset: str, metric: str, no
     """(kind, text) when this row cannot decide a verdict about the paper: below budget or invalid; else None."""
     if note.startswith(REDUCED):
         return "budget", f"below the paper's budget: {note.removeprefix(REDUCED).strip()}"
-    exc = ledger.protocol.exception_for(method, dataset, metric)
+    exc = ledger.protocol.exception_for(method, dataset, metric, note)
     return (exc.kind, exc.text()) if exc is not None else None
 
 
