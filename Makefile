@@ -13,7 +13,7 @@ PROFILE ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/
 ONLY ?=
 JOBS ?= 2
 
-.PHONY: setup reproduce test unit notebooks-test benchmark clean site browser
+.PHONY: setup reproduce test unit notebooks-test benchmark clean site browser data
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ setup: $(STAMP)
 
 reproduce: $(STAMP)
 	$(PY) -m mmc_lib.run_all --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+
+# The papers' own data sets into MMC_DATA_DIR (needs internet; verified, resumable): make data [NAME="esp-game ..."].
+# Nothing else downloads: reproduce never calls it. `$(PY) -m mmc_lib.data.fetch --list` says what each set verifies.
+NAME ?=
+data: $(STAMP)
+	$(PY) -m mmc_lib.data.fetch $(NAME)
 
 # Read without running: the published notebooks, AUDIT.md and the figures as HTML in build/site/ (index.html).
 site: $(STAMP)

@@ -23,8 +23,9 @@ EXPECTED = {  # name: (n_samples, dims, n_clusters) from shared/data/MANIFEST.md
 
 def test_canonical_names_registered():
     generalisation = {"3sources", "bbcsport", "bdgp", "100leaves", "ngs", "webkb"}  # tests/test_data_generalisation.py
-    assert set(REGISTRY) == set(EXPECTED) | {"caltech-3v", "caltech-4v", "esp-game", "flickr", "iapr",
-                                             "nus-wide-10k"} | generalisation
+    assert set(REGISTRY) == set(EXPECTED) | {"caltech-3v", "caltech-4v", "esp-game", "flickr", "iapr", "nus-wide-10k",
+                                             "wikipedia-dm2c", "mnist-train", "fashion-mnist", "fashion-mnist-train"} \
+        | generalisation
     for name, entry in REGISTRY.items():
         assert name == name.lower() and entry.name == name
         assert len(entry.view_names) == len(entry.modalities)
@@ -52,6 +53,7 @@ def test_missing_file_names_file_dir_and_source(tmp_path):
         data.load("caltech-3v", data_dir=tmp_path)
     message = str(err.value)
     assert "multiview/Caltech-5V.mat" in message and str(tmp_path) in message and "liangsishan" in message
+    assert message.endswith("Or run: make data NAME=caltech-5v")
     assert not data.available("caltech-3v", data_dir=tmp_path)
 
 

@@ -88,8 +88,11 @@ def test_study_rows_and_regrading_with_the_authors_code():
     as_ours = grade_notebook("02_dm2c", ours, profile="full").orderings.set_index("id")
     as_authors = grade_notebook("02_dm2c", S.graded_as(ours + rows, "DM2C (authors' code)"),
                                 profile="full").orderings.set_index("id")
-    assert as_ours.loc["dm2c.order.best.acc", "verdict"] == "holds"
-    assert as_authors.loc["dm2c.order.best.acc", "verdict"] == "fails"  # 0.28 < k-means 0.31 by more than the spread
+    # our Wikipedia is a stand-in: a generalisation finding, never a verdict about the paper
+    assert as_ours.loc["dm2c.order.best.acc", "finding"] == "carries over"
+    assert as_ours.loc["dm2c.order.best.acc", "verdict"] == "not run: data absent"
+    # the authors' code ran 2 seeds here: Welch's test needs 3 a side
+    assert as_authors.loc["dm2c.order.best.acc", "finding"] == "undecided (too few seeds)"
     main = pd.DataFrame([{"dataset": "wikipedia", "seed": 0, "DM2C|eval|acc": 0.4, "DM2C|eval|nmi": 0.2,
                           "DM2C|eval|ari": 0.1, "DM2C|eval|purity": 0.45}])
     table = S.faithfulness_table(main, main.iloc[0:0], doc)

@@ -31,7 +31,9 @@ def test_environment_yml_matches_pyproject():
     extras = set(_pyproject()["project"]["optional-dependencies"])
     assert f"-e .[{','.join(sorted(extras, key=['notebooks', 'test', 'dask'].index))}]" in pip_section
     pinned_here = {p.split("==")[0]: p for p in pip_section if "==" in p}
-    pinned_there = {d.split("==")[0]: d for d in _pyproject()["project"]["dependencies"]}
+    project = _pyproject()["project"]
+    pinned_there = {d.split("==")[0]: d for d in project["dependencies"]
+                    + [d for extra in project["optional-dependencies"].values() for d in extra]}
     for name, spec in pinned_here.items():
         assert pinned_there.get(name) == spec, f"environment.yml pins {spec}, pyproject has {pinned_there.get(name)}"
 

@@ -230,7 +230,7 @@ def test_clustering_data_rejects_unknown_dataset():
 
 
 def _fake_runs():
-    """Two seeds of retrieval runs and of one dataset's clustering runs, as run_grid returns them."""
+    """Three seeds of retrieval runs and of one dataset's clustering runs, as run_grid returns them."""
     import pandas as pd
 
     from mmc_lib.studies.joint_embedding import (ALIGNERS, CLUSTER_METRICS, COSINE_METRICS, REPRESENTATIONS,
@@ -238,12 +238,12 @@ def _fake_runs():
 
     ret = pd.DataFrame([{"method": m, "seed": s, **{k: (0.3 if m == "contrastive" else 0.2) + 0.01 * s
                                                      for k in RETRIEVAL_METRICS + COSINE_METRICS}}
-                        for m in ALIGNERS for s in (0, 1)])
+                        for m in ALIGNERS for s in (0, 1, 2)])
     clu = pd.DataFrame([{"dataset": "cub", "representation_name": r, "seed": s,
                          **{f"{a}_{k}": 0.5 + 0.1 * (r == "contrastive") for a in ("kmeans", "dbscan")
                             for k in CLUSTER_METRICS},
                          "dbscan_eps": 1.0, "dbscan_n_clusters": 1, "dbscan_noise_frac": 0.1}
-                        for r in REPRESENTATIONS for s in (0, 1)])
+                        for r in REPRESENTATIONS for s in (0, 1, 2)])
     return ret, clu
 
 
@@ -260,9 +260,9 @@ def test_result_rows_hold_chance_and_the_grader_reads_them():
     verdicts = grade_notebook("03_joint_embedding", rows, profile="smoke")
     orders = verdicts.orderings.set_index("id")
     assert orders.loc["mmcluster.order.joint-space-search-beats-chance.map", "verdict"] == "holds"
-    assert orders.loc["mmcluster.order.cca-space-search-beats-chance.map", "checked"] == "1/1 datasets"
+    assert orders.loc["mmcluster.order.cca-space-search-beats-chance.map", "checked"] == "paper's data: 1/1 hold"
     assert orders.loc["mmcluster.order.joint-space-kmeans-beats-each-modality.acc", "verdict"] == "holds"
     numbers = verdicts.numbers.set_index("id")
     if available("wikipedia"):  # the published CM row is found among our cca@retrieval rows
         cm = numbers.loc["rasiwasia2010.wikipedia.cm.map-img2txt"]
-        assert cm["ours_mean"] == pytest.approx(0.205) and cm["verdict"] == "below"
+        assert cm["ours_mean"] == pytest.approx(0.21) and cm["verdict"] == "below"  # mean of 0.20, 0.21, 0.22

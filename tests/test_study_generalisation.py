@@ -134,6 +134,8 @@ def test_bayesian_signed_rank_is_seeded_and_sees_a_clear_winner():
     assert r1["P(A better)"] + r1["P(equivalent)"] + r1["P(D better)"] == pytest.approx(1.0)
     same = gen.bayesian_signed_rank(scores.assign(E=scores["A"] + 0.001), "A", "E", rope=0.01, seed=0)
     assert same["P(equivalent)"] > 0.9  # differences inside the ROPE are ties
+    no_rope = gen.bayesian_signed_rank(scores, "A", "D", rope=0.0, seed=0)
+    assert no_rope["P(equivalent)"] == 0.0 and no_rope["P(A better)"] + no_rope["P(D better)"] == pytest.approx(1.0)
 
 
 def test_best_of_picks_the_lowest_rank_among_the_candidates():

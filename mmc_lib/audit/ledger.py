@@ -36,7 +36,8 @@ MARKS = ("bold", "underline")
 LOWER_IS_BETTER = frozenset({"fid"})
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _CLAIM_KEYS = {"id", "paper", "source", "kind", "dataset", "method", "metric", "value", "scale", "setting", "mark",
-               "restates", "derived", "ordering", "statement", "note", "approx", "notebook", "unverified", "suspect"}
+               "restates", "derived", "ordering", "statement", "note", "approx", "notebook", "unverified", "suspect",
+               "untestable"}
 _REQUIRED = {
     "value": ("dataset", "method", "metric", "value", "scale"),
     "derived": ("dataset", "method", "metric", "value", "scale", "derived"),
@@ -54,6 +55,12 @@ class DatasetMap:
     substitute: bool  # True when ours is a stand-in (different features / split / subset)
     stand_in: str = ""  # what the stand-in is, for the verdict
     note: str = ""
+    paper_copy: tuple[str, ...] = ()  # names in ``ours`` that hold the paper's own files (``make data``) even
+    # where the others are stand-ins: their rows are graded as the paper's data
+
+    def is_paper_data(self, name: str) -> bool:
+        """True when our data set ``name`` is the paper's own data (not a stand-in)."""
+        return name in self.ours and (not self.substitute or name in self.paper_copy)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class Claim:
     notebook: str | None = None  # overrides the file's notebook (orderings checked elsewhere)
     unverified: bool = False  # a transcription we could not check against the source
     suspect: str = ""  # why the PAPER's own number looks wrong (e.g. a row repeated across data sets)
+    untestable: str = ""  # why no run of ours can test this claim (verdict `untestable by construction`)
 
     @property
     def fraction(self) -> float | None:
@@ -103,6 +111,81 @@ class Ledger:
     path: Path
     not_run_reason: str = ""
     method_info: dict[str, dict] = field(default_factory=dict)
+    protocol: Protocol = field(default_factory=lambda: Protocol())
+
+
+PROTOCOL_FIELDS = ("data", "encoder", "steps", "seeds", "selection", "precision", "hardware")
+
+
+@dataclass(frozen=True)
+class Exception_:
+    """Result rows (methods × our data sets × metrics; empty = all) that cannot decide a verdict about the paper:
+    ``kind`` ``budget`` (trained below the paper's budget: ``missing`` says what, ``gpu_minutes`` what the full test
+    costs) or ``invalid`` (the estimate itself is not valid, ``reason`` says why)."""
+
+    kind: str
+    methods: tuple[str, ...]
+    datasets: tuple[str, ...]
+    metrics: tuple[str, ...] = ()
+    missing: str = ""
+    gpu_minutes: float | None = None
+    reason: str = ""
+    unless_note: str = ""  # a result row whose note contains this text is not covered (e.g. a later full run)
+
+    def covers(self, method: str | None, dataset: str, metric: str, note: str = "") -> bool:
+        if self.unless_note and self.unless_note in note:
+            return False
+        return ((not self.methods or method in self.methods) and (not self.datasets or dataset in self.datasets)
+                and (not self.metrics or metric in self.metrics))
+
+    def text(self) -> str:
+        if self.kind == "budget":
+            cost = f"; the full test: ≈{self.gpu_minutes:g} GPU-minutes (our estimate)" if self.gpu_minutes else ""
+            return f"below the paper's budget: {self.missing}{cost}"
+        return f"invalid estimate: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How our runs differ from the paper's protocol (``claims/README.md``, section ``protocol``)."""
+
+    paper: str = ""  # the paper's protocol in one line
+    differences: dict = field(default_factory=dict)  # field of PROTOCOL_FIELDS -> how ours differs
+    exceptions: tuple[Exception_, ...] = ()
+    easy: str = ""  # MLRC-style notes for AUDIT.md's "what we could and could not test"
+    difficult: str = ""
+
+    def exception_for(self, method: str | None, dataset: str, metric: str, note: str = "") -> Exception_ | None:
+        return next((e for e in self.exceptions if e.covers(method, dataset, metric, note)), None)
+
+    def describe(self) -> str:
+        return "; ".join(f"{k}: {v}" for k, v in self.differences.items())
+
+
+def _protocol(raw, path: Path) -> Protocol:
+    if raw is None:
+        return Protocol()
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path.name}: protocol must be a mapping")
+    unknown = set(raw) - {"paper", "differences", "exceptions", "easy", "difficult"}
+    if unknown:
+        raise ValueError(f"{path.name}: protocol has unknown key(s) {sorted(unknown)}")
+    diffs = raw.get("differences") or {}
+    bad = set(diffs) - set(PROTOCOL_FIELDS)
+    if bad:
+        raise ValueError(f"{path.name}: protocol differences {sorted(bad)} not in {list(PROTOCOL_FIELDS)}")
+    excs = []
+    for e in raw.get("exceptions") or []:
+        if e.get("kind") not in ("budget", "invalid"):
+            raise ValueError(f"{path.name}: protocol exception kind must be 'budget' or 'invalid', got {e.get('kind')!r}")
+        if e["kind"] == "budget" and not e.get("missing"):
+            raise ValueError(f"{path.name}: a budget exception must state the missing budget (`missing:`)")
+        if e["kind"] == "invalid" and not e.get("reason"):
+            raise ValueError(f"{path.name}: an invalid-estimate exception needs a `reason:`")
+        excs.append(Exception_(e["kind"], tuple(e.get("methods") or ()), tuple(e.get("datasets") or ()),
+                               tuple(e.get("metrics") or ()), e.get("missing", ""), e.get("gpu_minutes"),
+                               e.get("reason", ""), e.get("unless_note", "")))
+    return Protocol(raw.get("paper", ""), dict(diffs), tuple(excs), raw.get("easy", ""), raw.get("difficult", ""))
 
 
 def claims_dir() -> Path:
@@ -178,6 +261,8 @@ def _ordering_names(spec, *, path: Path, cid: str) -> list[str]:
         _fail(path, cid, "ordering needs {better: M, than: [M, ...], on: 'each dataset'}")
     if not isinstance(spec["than"], list):
         _fail(path, cid, "ordering 'than' must be a list")
+    if True in spec or False in spec:  # YAML 1.1 reads a bare `on:` (or `off:`) key as a boolean
+        _fail(path, cid, "ordering key `on` must be quoted (\"on\": each dataset); a bare on: is read as true")
     if spec.get("on", "each dataset") != "each dataset":
         _fail(path, cid, f"ordering 'on' must be 'each dataset', got {spec.get('on')!r}")
     return [spec["better"], *spec["than"]]
@@ -188,8 +273,11 @@ def _dataset_map(name: str, raw, path: Path) -> DatasetMap:
         raise ValueError(f"{path.name}: dataset {name!r}: needs {{ours: [names], substitute: bool}}")
     if raw.get("substitute") and not raw.get("stand_in"):
         raise ValueError(f"{path.name}: dataset {name!r}: a substitute must name its stand_in")
+    copy = tuple(raw.get("paper_copy", []))
+    if not set(copy) <= set(raw["ours"]):
+        raise ValueError(f"{path.name}: dataset {name!r}: paper_copy {list(copy)} must be among ours {raw['ours']}")
     return DatasetMap(tuple(raw["ours"]), bool(raw.get("substitute", False)), raw.get("stand_in", ""),
-                      raw.get("note", ""))
+                      raw.get("note", ""), copy)
 
 
 def load_ledger(path: str | Path) -> Ledger:
@@ -218,7 +306,7 @@ def load_ledger(path: str | Path) -> Ledger:
         if claim.restates and claim.restates not in seen:
             _fail(path, claim.id, f"restates unknown claim {claim.restates!r}")
     return Ledger(doc["paper"], doc["title"], doc["seed"], doc.get("notebook"), datasets, methods, claims, path,
-                  doc.get("not_run_reason", ""), info)
+                  doc.get("not_run_reason", ""), info, _protocol(doc.get("protocol"), path))
 
 
 def load_ledgers(folder: str | Path | None = None) -> dict[str, Ledger]:

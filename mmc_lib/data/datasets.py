@@ -74,19 +74,23 @@ def available(name: str, *, data_dir: str | os.PathLike | None = None) -> bool:
     return all((root / f.path).is_file() for f in get_entry(name).files)
 
 
-_VERIFIED: dict[tuple[str, int, float], str] = {}
+_VERIFIED: dict[tuple[str, int, float, str], str] = {}
 
 
-def _sha256(path: Path) -> str:
+def _digest(path: Path, algorithm: str = "sha256") -> str:
     stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime)
+    key = (str(path), stat.st_size, stat.st_mtime, algorithm)
     if key not in _VERIFIED:
-        digest = hashlib.sha256()
+        digest = hashlib.new(algorithm, usedforsecurity=False)
         with open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
         _VERIFIED[key] = digest.hexdigest()
     return _VERIFIED[key]
+
+
+def _sha256(path: Path) -> str:
+    return _digest(path, "sha256")
 
 
 def _resolve_files(entry: DatasetEntry, root: Path) -> list[Path]:
@@ -98,17 +102,49 @@ def _resolve_files(entry: DatasetEntry, root: Path) -> list[Path]:
             raise DataMissingError(
                 f"dataset {entry.name!r} needs {f.path} ({size}sha256 {f.sha256 or 'unpublished'}), "
                 f"not found in data directory {root} (set MMC_DATA_DIR or pass data_dir=). "
-                f"Where to get it: {entry.source}"
+                f"Where to get it: {entry.source}" + _hint(entry.name)
             )
-        _verify(f, path)
+        _verify(f, path, root)
         paths.append(path)
     return paths
+
+
+def _hint(name: str) -> str:
+    from mmc_lib.data.sources import fetch_hint
+
+    hint = fetch_hint(name)
+    return "" if hint is None else (f". Or run: {hint}" if hint.startswith("make data") else f". {hint}")
 
 
 _UNVERIFIED_NOTICE: set[str] = set()
 
 
-def _verify(f: DataFile, path: Path) -> None:
+def _recorded_sha256(root: Path, rel: str) -> str | None:
+    """The sha256 ``make data`` recorded for a file with no published checksum (``fetched.json``), if any."""
+    import json
+
+    record = root / "fetched.json"
+    if not record.is_file():
+        return None
+    try:
+        return json.loads(record.read_text()).get("files", {}).get(rel, {}).get("sha256")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+
+
+def _verify(f: DataFile, path: Path, root: Path | None = None) -> None:
+    if f.sha256 is None and f.md5 is not None:  # the official MD5 is the only published checksum
+        actual = _digest(path, "md5")
+        if actual != f.md5:
+            raise ChecksumError(f"{path}: md5 {actual} does not match the official {f.md5}; "
+                                "the file is corrupt or a different version")
+        return
+    recorded = _recorded_sha256(root, f.path) if f.sha256 is None and root is not None else None
+    if recorded is not None:  # trusted when it was fetched: it must not have changed since
+        if _sha256(path) != recorded:
+            raise ChecksumError(f"{path}: sha256 {_sha256(path)} differs from the {recorded} recorded in "
+                                f"{root / 'fetched.json'} when it was fetched")
+        return
     if f.sha256 is None:
         if str(path) not in _UNVERIFIED_NOTICE:  # say it once per file and process
             _UNVERIFIED_NOTICE.add(str(path))
@@ -147,7 +183,11 @@ def load(name: str, *, data_dir: str | os.PathLike | None = None, scale: bool = 
     returned arrays as read-only.
     """
     root = resolve_data_dir(data_dir)
-    stamp = tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in _resolve_files(get_entry(name), root))
+    paths = _resolve_files(get_entry(name), root)  # a missing file is a DataMissingError first
+    if get_entry(name).loader == "dm2c_mixed":
+        raise ValueError(f"{name!r} is mixed-modal (each sample has one modality, there are no pairs to load): use "
+                         f"mmc_lib.data.dm2c_split({name!r})")
+    stamp = tuple((p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
     return _load_cached(name, str(root), scale, max_samples, stamp)
 
 

@@ -124,3 +124,19 @@ LOADERS = {
     "mnist_idx": load_mnist_idx,
     "sklearn_digits": load_sklearn_digits,
 }
+
+
+def read_dm2c_mixed(path: Path) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """DM2C's mixed-modal file (the authors' ``MFeatDataSet``): ``X`` one cell row per sample holding
+    (features, [file name,] modality), ``y`` (1, n). Returns (per-sample feature rows, modality 0=image/1=text,
+    labels as stored)."""
+    mat = _loadmat(path)
+    cells, labels = _pick(mat, "X", path), _pick(mat, "y", path).ravel()
+    if cells.dtype != object or cells.ndim != 2 or cells.shape[1] not in (2, 3):
+        raise ValueError(f"{path.name}: X must be a cell array of (features, [file,] modality) rows, found "
+                         f"{cells.dtype} {cells.shape}")
+    feats = [np.asarray(row[0], dtype=np.float64).ravel() for row in cells]
+    modality = np.array([int(np.asarray(row[-1]).ravel()[0]) for row in cells])
+    if labels.size != len(feats):
+        raise ValueError(f"{path.name}: {len(feats)} samples in X but {labels.size} labels in y")
+    return feats, modality, labels

@@ -17,6 +17,7 @@ class DataFile:
     path: str  # relative to the data directory
     sha256: str | None  # expected checksum; None when no public value is known
     size: int | None = None  # bytes, for the error message
+    md5: str | None = None  # the official MD5 where that is the only published checksum (MNIST, Fashion-MNIST)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ class DatasetEntry:
     source: str  # where a user gets the files
     options: dict = field(default_factory=dict)  # loader-specific (keys, view selection)
     note: str = ""  # caveats a reader should know (substitutions, layout mismatches)
-    #: "papers" (the papers' sets and our stand-ins) or "generalisation" (real sets no paper uses; notebook 06 only)
+    #: "papers" (the papers' sets and our stand-ins), "generalisation" (real sets no paper uses; notebook 06 only) or
+    #: "images" (MNIST / Fashion-MNIST image sets that `make data` fetches for the generative models; notebook 00 does
+    #: not cluster them: 60,000 rows are beyond its spectral baselines)
     suite: str = "papers"
 
 
@@ -206,7 +209,8 @@ REGISTRY: dict[str, DatasetEntry] = {
             citation="von Ahn & Dabbish 2004 (ESP-Game); 7-cluster subset as in DCIB (Yan et al., TNNLS)",
             source="Xiaoqiang-Yan/TNNLS-DCIB dataset/esp/{img_1,img_2,txt_1,L}.mat on GitHub; the labels are in "
                    + SHARED_MANIFEST + ", the feature files are not",
-            note="Feature files have no published checksum; they load unverified.",
+            note="No sha256 is published for the feature files: `make data NAME=esp-game` checks git's blob id at the "
+                 "pinned commit and records the sha256 in fetched.json, which load() then checks.",
         ),
         _entry(
             name="flickr", loader="mat_keys",
@@ -225,14 +229,69 @@ REGISTRY: dict[str, DatasetEntry] = {
             source="no public copy was found; place iapr.mat (keys X1, X2, Y) under multimodal/iapr/",
         ),
         _entry(
-            name="nus-wide-10k", loader="mat_separate",
-            files=[DataFile("multimodal/nus-wide-10k/train_img.mat", None),
-                   DataFile("multimodal/nus-wide-10k/train_txt.mat", None)],
-            view_names=("image", "text"), modalities=("image", "text"), n_clusters=10, n_samples=10000,
-            options={"view_keys": [["train_img", "img"], ["train_txt", "txt"]], "label_key": ["train_img_lab", "label"]},
-            citation="Chua et al. 2009 (NUS-WIDE); 10k/10-class subset used by DM2C (Jiang et al., ACM MM 2019)",
-            source="jiangyangby/DM2C code/data/nuswide/{train_img,train_txt}.mat on GitHub",
-            note="Feature files have no published checksum; they load unverified.",
+            name="mnist-train", loader="mnist_idx",
+            files=[
+                DataFile("mnist/MNIST/raw/train-images-idx3-ubyte.gz", None, 9_912_422,
+                         md5="f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+                DataFile("mnist/MNIST/raw/train-labels-idx1-ubyte.gz",
+                         "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28_881),
+            ],
+            view_names=("pixels",), modalities=("image",), n_clusters=10, n_samples=60000,
+            suite="images",
+            citation="LeCun, Cortes & Burges, MNIST (training set of 60,000 images)",
+            source="make data NAME=mnist (the official files, torchvision's raw/ layout)",
+            note="The train images are not in the shared folder; `make data NAME=mnist` fetches them.",
+        ),
+        _entry(
+            name="fashion-mnist", loader="mnist_idx",
+            files=[
+                DataFile("mnist/FashionMNIST/raw/t10k-images-idx3-ubyte.gz", None, 4_422_102,
+                         md5="bef4ecab320f06d8554ea6380940ec79"),
+                DataFile("mnist/FashionMNIST/raw/t10k-labels-idx1-ubyte.gz",
+                         "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5_148),
+            ],
+            view_names=("pixels",), modalities=("image",), n_clusters=10, n_samples=10000,
+            suite="images",
+            citation="Xiao, Rasul & Vollgraf 2017, Fashion-MNIST (test set of 10,000 images)",
+            source="make data NAME=fashion-mnist (the official files, torchvision's raw/ layout)",
+            note="Only the labels are in the shared folder; `make data NAME=fashion-mnist` fetches the images.",
+        ),
+        _entry(
+            name="fashion-mnist-train", loader="mnist_idx",
+            files=[
+                DataFile("mnist/FashionMNIST/raw/train-images-idx3-ubyte.gz", None, 26_421_880,
+                         md5="8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+                DataFile("mnist/FashionMNIST/raw/train-labels-idx1-ubyte.gz",
+                         "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29_515),
+            ],
+            view_names=("pixels",), modalities=("image",), n_clusters=10, n_samples=60000,
+            suite="images",
+            citation="Xiao, Rasul & Vollgraf 2017, Fashion-MNIST (training set of 60,000 images)",
+            source="make data NAME=fashion-mnist (the official files, torchvision's raw/ layout)",
+        ),
+        _entry(
+            name="wikipedia-dm2c", loader="dm2c_mixed",
+            files=[DataFile("multimodal/wikipedia-dm2c/train_file.mat", None),
+                   DataFile("multimodal/wikipedia-dm2c/test_file.mat", None)],
+            view_names=("image_2048d", "text_2048d"), modalities=("image", "text"), n_clusters=10, n_samples=2166,
+            options={"dim": 2048},
+            citation="Rasiwasia et al., ACM MM 2010 (Wikipedia); DM2C's mixed-modal version (Jiang et al., "
+                     "NeurIPS 2019): PCA to 2048-d per modality, the authors' own train/test split",
+            source="make data NAME=wikipedia-dm2c (jiangyangby/DM2C code/data/wikipedia/{train,test}_file.mat on "
+                   "GitHub)",
+            note="Mixed-modal: every sample has one modality, so it loads with mmc_lib.data.dm2c_split, not load(). "
+                 "n_samples is the poster's 1910 train + 256 test; the files' own counts are used.",
+        ),
+        _entry(
+            name="nus-wide-10k", loader="dm2c_mixed",
+            files=[DataFile("multimodal/nus-wide-10k/train_file.mat", None),
+                   DataFile("multimodal/nus-wide-10k/test_file.mat", None)],
+            view_names=("image_1000d", "text_1000d"), modalities=("image", "text"), n_clusters=10, n_samples=10000,
+            options={"dim": 1000},
+            citation="Chua et al. 2009 (NUS-WIDE); 10k/10-class subset used by DM2C (Jiang et al., NeurIPS 2019), "
+                     "PCA to 1000-d per modality",
+            source="make data NAME=nus-wide-10k (jiangyangby/DM2C code/data/nuswide/{train,test}_file.mat on GitHub)",
+            note="Mixed-modal, like wikipedia-dm2c; n_samples is the poster's 7500 train + 2500 test.",
         ),
     ]
     + list(GENERALISATION)

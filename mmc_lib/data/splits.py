@@ -8,11 +8,15 @@ their raw (unscaled) features; the train split is every other row.
 from __future__ import annotations
 
 import os
+import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from mmc_lib.data.datasets import MultiViewDataset, load, resolve_data_dir
+from mmc_lib.data.datasets import (MixedModalDataset, MultiViewDataset, _resolve_files, get_entry, load,
+                                   resolve_data_dir)
+from mmc_lib.data.loaders import read_dm2c_mixed
 
 
 def _row_keys(ds: MultiViewDataset) -> list[bytes]:
@@ -80,3 +84,58 @@ def mnist_split(data_dir: str | os.PathLike | None = None, *, test_size: int = 2
                                         random_state=seed)
         train_idx = np.sort(train_idx)
     return images[train_idx], ds.labels[train_idx], images[test_idx], ds.labels[test_idx]
+
+
+def dm2c_split(name: str, data_dir: str | os.PathLike | None = None, *,
+               scale: bool = True) -> tuple[MixedModalDataset, MixedModalDataset]:
+    """``(train, test)`` of one of DM2C's own mixed-modal data sets (``wikipedia-dm2c``, ``nus-wide-10k``): the
+    authors' split and the authors' modality of every sample (A = image, B = text), from ``train_file.mat`` and
+    ``test_file.mat``.
+
+    ``scale=True`` min-max scales each modality with the ranges of its train and test rows together (as
+    :func:`wikipedia_split`); labels become 0..K-1 over both files.
+    """
+    entry = get_entry(name)
+    if entry.loader != "dm2c_mixed":
+        raise ValueError(f"{name!r} is not one of DM2C's mixed-modal files; paired data sets split with mixed_modal()")
+    paths = _resolve_files(entry, resolve_data_dir(data_dir))
+    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths)
+    return _dm2c_split_cached(name, stamp, scale)
+
+
+@lru_cache(maxsize=4)
+def _dm2c_split_cached(name: str, stamp: tuple, scale: bool) -> tuple[MixedModalDataset, MixedModalDataset]:
+    """``stamp`` (paths, sizes, mtimes) keys the cache, so a replaced file is read again; treat arrays as read-only."""
+    entry = get_entry(name)
+    paths = [Path(p) for p, _, _ in stamp]
+    parts = [read_dm2c_mixed(p) for p in paths]
+    dim = entry.options["dim"]
+    for (feats, _, _), f in zip(parts, entry.files):
+        widths = {x.size for x in feats}
+        if widths != {dim}:
+            raise ValueError(f"{f.path}: features must be {dim}-d, found widths {sorted(widths)}")
+    _, codes = np.unique(np.concatenate([p[2] for p in parts]), return_inverse=True)
+    n_train = parts[0][2].size
+    labels = (codes[:n_train], codes[n_train:])
+    n_total = sum(p[2].size for p in parts)
+    if n_total != entry.n_samples:
+        warnings.warn(f"{name}: the files hold {n_total} samples, the registry (from the paper's poster) "
+                      f"{entry.n_samples}; the files' own counts are used", UserWarning, stacklevel=3)
+    ranges = {}
+    for m in (0, 1):
+        rows = np.vstack([np.vstack([x for x, mm in zip(p[0], p[1]) if mm == m]) for p in parts])
+        lo, hi = rows.min(axis=0), rows.max(axis=0)
+        ranges[m] = (lo, np.where(hi > lo, hi - lo, 1.0))
+    out = []
+    for (feats, modality, _), y, split in zip(parts, labels, ("train", "test")):
+        views = []
+        for m in (0, 1):
+            idx = np.flatnonzero(modality == m)
+            x = np.vstack([feats[i] for i in idx])
+            if scale:
+                x = (x - ranges[m][0]) / ranges[m][1]
+            views.append((x.astype(np.float32), y[idx].astype(np.int64), idx))
+        (x_a, y_a, i_a), (x_b, y_b, i_b) = views
+        out.append(MixedModalDataset(f"{name}-{split}", x_a, x_b, y_a, y_b, i_a, i_b,
+                                     tuple(entry.view_names), int(codes.max()) + 1))
+    return out[0], out[1]

@@ -8,11 +8,20 @@ start at the notebook's ``seed`` parameter, and the number of seeds is the budge
 (0, 1, 2, 3, 4)
 >>> budget("02_dm2c", "smoke").dm2c.epochs
 11
+
+A notebook changes a field without editing this file: ``budget(study, profile, **changes)``, where a key
+``a__b`` reaches field ``b`` of the dataclass in field ``a`` (notebooks 04 and 05 take these as their
+``budget_changes`` parameter):
+
+>>> budget("05_treediffusion", "smoke", diffusion__steps=50, n_seeds=1).diffusion.steps
+50
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from mmc_lib.methods.aligners import ContrastiveConfig
 from mmc_lib.methods.deep_baselines import DeepClusterConfig
@@ -50,7 +59,7 @@ COMPETITORS_SMOKE = {
 
 #: notebook 01, full: every competitor on its authors' defaults (= its paper's setting), except DEMVC, whose 20 000
 #: clustering steps on 784-500-500-2000 autoencoders (~0.12 s per step on a CPU core: ~45 min per run) are cut;
-#: its rows say so ("reduced schedule: …"), the audit grades them ``substituted`` and leaves them out of orderings.
+#: its rows say so ("reduced schedule: …"), the audit grades them ``not tested at the paper's budget`` and leaves them out of orderings.
 COMPETITORS_FULL = {"DEMVC": {"config": {"pretrain_epochs": 200, "iterations": 1000, "update_interval": 100}}}
 #: the authors' per-data-set epochs (their training scripts), applied on top of the defaults in the full profile
 COMPETITOR_PAPER_EPOCHS = {"SCMVC": ("epochs", {"mnist-usps": 50, "synthetic3d": 100, "prokaryotic": 20}),
@@ -111,9 +120,21 @@ class DDMCBudget:
     n_dominant_seeds: int = 1  # DDMC with every view as dominant (1 restart)
     dominant_datasets: tuple[str, ...] = ("cub", "prokaryotic")
     tsne_max_points: int = 1000
+    #: the paper's run selection (SiMVC/CoMVC reference code): this many runs per method (seeds ``seed`` …), one
+    #: restart each, the run with the lowest final ``ddc_1`` kept (:func:`mmc_lib.studies.ddmc.select_runs`);
+    #: 0 = not run (the CPU profiles: 20 CNN fits cost ~300 CPU s each)
+    n_selection_runs: int = 0
+    selection_datasets: tuple[str, ...] = ("mnist-usps",)
+    selection_encoder: str = "cnn"  # the reference code's CNN on the 28×28 digits
+    selection_epochs: int = 100  # the reference code's n_epochs
+    selection_batch_size: int = 100  # the reference code's batch_size
+    selection_scale: bool = False  # raw pixels, as the reference code feeds its CNN (no feature-wise min-max)
 
     def seeds(self, seed: int = 0) -> tuple[int, ...]:
         return _seeds(seed, self.n_seeds)
+
+    def selection_seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_selection_runs)
 
     def grid_seeds(self, seed: int = 0) -> tuple[int, ...]:
         return _seeds(seed, self.n_grid_seeds)
@@ -142,7 +163,7 @@ class DDMCBudget:
     def schedule_note(self, method: str) -> str:
         """The result-row note of a competitor trained on a cut schedule ("" when it runs its authors' one)."""
         options = self.competitor_options.get(method, {})
-        if method not in COMPETITORS_FULL or self.profile != "full":
+        if method not in COMPETITORS_FULL or self.profile != "full" or not options:
             return ""
         cut = ", ".join(f"{k}={v}" for k, v in options.get("config", options).items())
         return f"reduced schedule: {cut} instead of the authors' schedule (2-core CPU budget)"
@@ -235,6 +256,21 @@ def _ddmc(profile: str) -> DDMCBudget:
                       curve_datasets=("synthetic3d",), snapshot_epochs=(0, 2, 4, 6, 8), tsne_max_points=300)
 
 
+def _ddmc_gpu(small: bool = False) -> DDMCBudget:
+    """Notebook 01 where a GPU makes the full protocol affordable (``benchmarks/gpu_run.sh``): the full profile plus
+    the seven deep competitors on every data set with 3 seeds on their authors' schedules (DEMVC's 20 000 clustering
+    steps included, so no row is cut), and SiMVC/CoMVC/DDMC with CNN encoders on MNIST-USPS under the paper's run
+    selection (20 runs, lowest ``ddc_1``). ``small`` is the same structure at toy sizes for a CPU dry run (CI)."""
+    if not small:
+        return DDMCBudget("gpu", competitor_options={}, n_deep_competitor_seeds=3, competitor_datasets={},
+                          n_selection_runs=20)
+    every = DDMC_OUR_DATASETS + DDMC_PAPER_DATASETS
+    return DDMCBudget("gpu-small", n_seeds=1, epochs=2, n_restarts=1, max_samples={n: 90 for n in every},
+                      competitor_options=dict(COMPETITORS_SMOKE), paper_epochs=False, n_competitor_seeds=1,
+                      n_deep_competitor_seeds=2, competitor_datasets={}, n_selection_runs=2, selection_epochs=1,
+                      selection_batch_size=30)
+
+
 def _dm2c(profile: str) -> DM2CBudget:
     if profile == "full":  # the official schedule; MNIST-USPS (not a paper set) capped for the CPU budget
         # the authors' design (4x the parameters of ours): 5 seeds on Wikipedia, 3 on the extra data sets
@@ -303,12 +339,57 @@ _STUDIES = {"00_data_and_baselines": _baselines, "01_ddmc": _ddmc, "02_dm2c": _d
             "04_dmvae": _dmvae}
 
 
-def budget(study: str, profile: str):
-    """The budget of ``study`` (a notebook stem, e.g. ``"01_ddmc"``) under ``profile``."""
-    check_profile(profile)
+#: budgets that only a GPU call runs (``python -m mmc_lib.studies.gpu_runner``), per study: "gpu" is the protocol the
+#: GPU makes affordable, "gpu-small" its toy version for a CPU dry run. Not notebook profiles: the cells they make
+#: are cached like any other run and loaded by the notebook's own runs where the parameters agree.
+GPU_BUDGETS = ("gpu", "gpu-small")
+
+
+def budget(study: str, profile: str, **changes: Any):
+    """The budget of ``study`` (a notebook stem, e.g. ``"01_ddmc"``) under ``profile`` (a profile, or one of
+    :data:`GPU_BUDGETS` for the studies that have one), with ``changes`` applied (:func:`with_changes`:
+    ``diffusion__steps=100`` sets ``budget.diffusion.steps``).
+
+    >>> budget("01_ddmc", "gpu").n_selection_runs, budget("01_ddmc", "gpu").competitor_seeds("DEMVC")
+    (20, (0, 1, 2))
+    """
     if study not in _STUDIES:
         raise ValueError(f"unknown study {study!r}; known: {sorted(_STUDIES)}")
-    return _STUDIES[study](profile)
+    if profile in GPU_BUDGETS:
+        if study not in _GPU_STUDIES:
+            raise ValueError(f"study {study!r} has no {profile!r} budget; studies with one: {sorted(_GPU_STUDIES)}")
+        return with_changes(_GPU_STUDIES[study](small=profile == "gpu-small"), **changes)
+    check_profile(profile)
+    return with_changes(_STUDIES[study](profile), **changes)
+
+
+def with_changes(obj, **changes: Any):
+    """A copy of the frozen dataclass ``obj`` with fields replaced; a key ``a__b`` replaces field ``b`` of the
+    dataclass held in field ``a`` (any depth). An unknown field raises ValueError naming the known ones.
+
+    >>> with_changes(DiffusionConfig(), sample_steps=5).sample_steps
+    5
+    """
+    if not changes:
+        return obj
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise ValueError(f"cannot change {sorted(changes)} of {type(obj).__name__}: it is not a dataclass")
+    names = [f.name for f in dataclasses.fields(obj)]
+    direct: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in changes.items():
+        head, _, rest = key.partition("__")
+        if head not in names:
+            raise ValueError(f"{type(obj).__name__} has no field {head!r}; fields: {names}")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            direct[head] = value
+    for head, sub in nested.items():
+        if head in direct:
+            raise ValueError(f"both {head!r} and {head}__… given; change one or the other")
+        direct[head] = with_changes(getattr(obj, head), **sub)
+    return dataclasses.replace(obj, **direct)
 
 
 # --- notebook 05
@@ -357,6 +438,25 @@ def _treediffusion(profile: str) -> TreeDiffusionBudget:
 
 _STUDIES["05_treediffusion"] = _treediffusion
 
+#: the denoiser's schedule in the authors' code (JoGo175/TreeDiffusion, ``configs/mnist.yml``, ``ddpm:``): batch 256,
+#: 1000 epochs, Adam at 2e-4, 1000 diffusion steps, 100 DDIM steps to sample, UNet base width 64. On our 8k training
+#: images 1000 epochs are 1000 · ⌈8000 / 256⌉ = 32 000 steps. Not reproduced: their EMA weights (0.9999), the 5000-step
+#: warm-up, gradient clipping at 1, the UNet's attention at 16 px and its four levels (ours: two, 28 → 14 px)
+TREEDIFFUSION_PAPER_STEPS = 1000 * -(-8000 // 256)
+
+
+def _treediffusion_gpu(small: bool = False) -> TreeDiffusionBudget:
+    """Notebook 05 on a GPU: the full profile's TreeVAE, the denoiser at the authors' schedule (see
+    :data:`TREEDIFFUSION_PAPER_STEPS`). ``small``: the smoke budget (a CPU dry run)."""
+    if small:
+        return replace(_treediffusion("smoke"), profile="gpu-small")
+    full = _treediffusion("full")
+    paper = TreeDiffusionConfig(channels=(64, 128), steps=TREEDIFFUSION_PAPER_STEPS, batch_size=256, lr=2e-4,
+                                log_every=250, diffusion=DiffusionConfig(train_steps=1000, sample_steps=100))
+    return replace(full, profile="gpu", diffusion=paper, n_per_leaf=100, n_jobs=1)
+
+
+_GPU_STUDIES = {"01_ddmc": _ddmc_gpu, "05_treediffusion": _treediffusion_gpu}
 
 # --- notebook 06
 

@@ -49,10 +49,10 @@ def datasets_present(names, data_dir=None) -> tuple[list[str], list[str]]:
 
 
 @lru_cache(maxsize=32)
-def dominant_choice(dataset: str, max_samples: int | None,
-                    data_dir: str | None = None) -> tuple[int, tuple[float, ...]]:
+def dominant_choice(dataset: str, max_samples: int | None, data_dir: str | None = None,
+                    scale: bool = True) -> tuple[int, tuple[float, ...]]:
     """(index, silhouettes) of :func:`~mmc_lib.methods.classical.choose_dominant_view` on the capped rows."""
-    ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
+    ds = load(dataset, data_dir=data_dir, max_samples=max_samples, scale=scale)
     chosen, scores = choose_dominant_view(ds.views, ds.n_clusters, seed=0)
     return chosen, tuple(float(s) for s in scores)
 
@@ -62,31 +62,88 @@ def dominant_choice(dataset: str, max_samples: int | None,
 def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: int, max_samples: int | None = None,
              alpha: float = 0.1, beta: float = 0.1, variant: str = "all", combine: str = "enhance",
              dominant: int | str = "silhouette", encoder: str = "mlp", device: str = "cpu",
-             data_dir: str | None = None) -> dict:
-    """Train one deep method (DDMC with ``variant`` / ``combine``, SiMVC or CoMVC) and report its metrics.
+             data_dir: str | None = None, batch_size: int | None = None, scale: bool = True) -> dict:
+    """Train one deep method (DDMC with ``variant`` / ``combine``, SiMVC or CoMVC) and report its metrics, the
+    device it ran on and ``final_ddc1`` (:func:`final_ddc1`, the paper's label-free run selection criterion).
 
-    ``encoder="cnn"`` gives every view a small CNN (image views, e.g. MNIST-USPS's 28×28 digits)."""
+    ``encoder="cnn"`` gives every view a small CNN (image views, e.g. MNIST-USPS's 28×28 digits); ``batch_size``
+    overrides :class:`MVCConfig`'s; ``scale=False`` feeds the raw features, as the reference code feeds its CNN.
+    (A run's cache key holds only the parameters its run list passes, so these defaults keep older keys.)"""
     if method not in DEEP:
         raise ValueError(f"unknown deep method {method!r}; known: {sorted(DEEP)}")
     if variant not in ABLATIONS:
         raise ValueError(f"unknown DDMC variant {variant!r}; known: {sorted(ABLATIONS)}")
-    ds = load(dataset, data_dir=data_dir, max_samples=max_samples)
-    config = MVCConfig(epochs=epochs, n_restarts=n_restarts, encoder=encoder)
+    ds = load(dataset, data_dir=data_dir, max_samples=max_samples, scale=scale)
+    config = MVCConfig(epochs=epochs, n_restarts=n_restarts, encoder=encoder,
+                       **({"batch_size": int(batch_size)} if batch_size is not None else {}))
     if method == "DDMC":
-        dm = dominant_choice(dataset, max_samples, data_dir)[0] if dominant == "silhouette" else int(dominant)
+        dm = dominant_choice(dataset, max_samples, data_dir, scale)[0] if dominant == "silhouette" else int(dominant)
         model = DDMC(ds.n_clusters, alpha=alpha, beta=beta, dominant=dm, losses=ABLATIONS[variant],
                      combine=combine, config=config, seed=seed, device=device)
     else:
         model = DEEP[method](ds.n_clusters, config=config, seed=seed, device=device)
     start = time.perf_counter()
     labels = model.fit_predict(ds.views)
+    seconds = time.perf_counter() - start
     report = dict(clustering_report(ds.labels, labels))
-    report.update(seconds=time.perf_counter() - start, n_samples=ds.n_samples,
-                  objective=float(min(model.restart_objectives_)),
-                  seconds_per_epoch=(time.perf_counter() - start) / (epochs * n_restarts))
+    report.update(seconds=seconds, n_samples=ds.n_samples, objective=float(min(model.restart_objectives_)),
+                  seconds_per_epoch=seconds / (epochs * n_restarts), final_ddc1=final_ddc1(model, ds.views),
+                  device=device_name(model.model_))
     if method == "DDMC":
         report["dominant_view"] = ds.view_names[model.dominant_]
     return report
+
+
+def device_name(module) -> str:
+    """``"cuda"`` or ``"cpu"``: where ``module``'s parameters live (what a row's ``device`` column says)."""
+    return next(module.parameters()).device.type
+
+
+def final_ddc1(model, views, batch_size: int | None = None) -> float:
+    """The DDC ``ddc_1`` term (Cauchy–Schwarz divergence between clusters) of a fitted SiMVC/CoMVC/DDMC on all
+    rows, evaluated in eval mode over consecutive batches and averaged, as the reference code's ``evaluate.py``
+    does for its run selection. Unsupervised: it reads the views only, never labels.
+
+    The reference checkpoints each run at its lowest eval ``ddc_1`` (checked every 4 epochs); we take the model of
+    the last epoch. Extra random draws inside ``losses`` (CoMVC's negatives, DDMC's vCLUB permutation) do not touch
+    ``ddc_1`` and run under a fixed seed, so the caller's random state is left as it was."""
+    import torch
+
+    from mmc_lib.nn import seeded, to_device_views
+
+    net = model.model_
+    size = int(batch_size or (model.config or MVCConfig()).batch_size)
+    tensors = to_device_views(views, next(net.parameters()).device)
+    n = tensors[0].shape[0]
+    values, weights = [], []
+    net.eval()
+    with torch.no_grad(), seeded(0):
+        for start in range(0, n, size):
+            chunk = [t[start:start + size] for t in tensors]
+            if chunk[0].shape[0] < 2:
+                continue
+            values.append(float(net.losses(chunk)["ddc1"]))
+            weights.append(chunk[0].shape[0])
+    return float(sum(v * w for v, w in zip(values, weights)) / sum(weights))
+
+
+def select_runs(runs: pd.DataFrame, *, by=("method", "dataset"), criterion: str = "final_ddc1") -> pd.DataFrame:
+    """The paper's run selection: per ``by`` group, the one run with the lowest ``criterion`` (``final_ddc1``: label
+    free). Metrics in the frame ride along but are never read; ties go to the first run in frame order.
+
+    >>> runs = pd.DataFrame({"method": ["A", "A", "B"], "dataset": ["d"] * 3, "seed": [0, 1, 0],
+    ...                      "final_ddc1": [0.3, 0.1, 0.2], "acc": [0.9, 0.5, 0.7]})
+    >>> select_runs(runs)[["method", "seed"]].values.tolist()
+    [['A', 1], ['B', 0]]
+    """
+    by = list(by)
+    missing = [c for c in (*by, criterion) if c not in runs.columns]
+    if missing:
+        raise ValueError(f"select_runs needs the columns {missing}")
+    if runs[criterion].isna().any():
+        raise ValueError(f"select_runs: {int(runs[criterion].isna().sum())} run(s) have no {criterion}")
+    best = runs.groupby(by, sort=False)[criterion].idxmin()
+    return runs.loc[best.values].reset_index(drop=True)
 
 
 def competitor_estimator(method: str, n_clusters: int, *, seed: int, device: str, options: dict | None = None):
@@ -109,7 +166,10 @@ def competitor_run(method: str, dataset: str, seed: int, *, options: dict | None
     start = time.perf_counter()
     labels = model.fit_predict(ds.views)
     report = dict(clustering_report(ds.labels, labels))
-    report.update(seconds=time.perf_counter() - start, n_samples=ds.n_samples)
+    # the deep competitors keep their network in ``model_``; the classical ones (numpy) always run on the CPU
+    net = getattr(model, "model_", None)
+    report.update(seconds=time.perf_counter() - start, n_samples=ds.n_samples,
+                  device=device_name(net) if hasattr(net, "parameters") else "cpu")
     return report
 
 
@@ -176,8 +236,11 @@ class DDMCStudy:
                 f" | parallel runs {self.n_jobs}")
 
     def availability(self) -> str:
+        from mmc_lib.data.sources import fetch_hint
+
+        absent = "; ".join(f"{n} ({fetch_hint(n)})" for n in self.paper_absent) or "none"
         return (f"paper data sets present: {self.paper_present or 'none'}\n"
-                f"paper data sets absent (their rows stay 'not run'): {self.paper_absent}\n"
+                f"paper data sets absent (their rows stay 'not run'): {absent}\n"
                 f"our real multi-view sets: {self.ours_present} | absent: {self.ours_absent or 'none'}")
 
     # -- run lists (plain dicts: run_grid's cache key is their content)
@@ -207,6 +270,19 @@ class DDMCStudy:
         return [dict(r, options=b.competitor_config(r["method"], r["dataset"]), max_samples=b.cap(r["dataset"]),
                      device=self.device, data_dir=self.data_dir)
                 for r in runs if b.runs_competitor(r["method"], r["dataset"])]
+
+    def selection_runs(self) -> list[dict]:
+        """SiMVC, CoMVC and DDMC under the paper's run selection: ``b.n_selection_runs`` runs (one restart each) per
+        method on each selection data set, with the reference code's image setting (empty when the budget has none);
+        :func:`select_runs` keeps the lowest ``final_ddc1`` of each."""
+        b = self.budget
+        seeds = list(b.selection_seeds(self.seed))
+        if not seeds:
+            return []
+        runs = grid(method=list(DEEP), dataset=[d for d in b.selection_datasets if d in self.datasets], seed=seeds)
+        return [dict(r, epochs=b.selection_epochs, n_restarts=1, **self._weights(), max_samples=b.cap(r["dataset"]),
+                     encoder=b.selection_encoder, batch_size=b.selection_batch_size, scale=b.selection_scale,
+                     device=self.device, data_dir=self.data_dir) for r in runs]
 
     def ablation_runs(self) -> list[dict]:
         """DDMC with each loss group switched off, one restart per seed."""
@@ -245,6 +321,11 @@ class DDMCStudy:
         others = self._run(competitor_run, self.competitor_runs(), "competitors", "competitors")
         deep = self._run(run_deep, deep_runs, "deep", "deep")
         return pd.concat([classical, others.drop(columns="options"), deep], ignore_index=True)
+
+    def selection(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(every run, the selected run per method and data set) of :meth:`selection_runs`."""
+        runs = self._run(run_deep, self.selection_runs(), "deep", "run selection")
+        return runs, (select_runs(runs) if len(runs) else runs)
 
     def ablation(self) -> pd.DataFrame:
         return self._run(run_deep, self.ablation_runs(), "deep", "ablation")
@@ -304,16 +385,19 @@ class DDMCStudy:
                 r["note"] = "; ".join(n for n in notes if n)
         return rows
 
-    def extra(self, speed: pd.DataFrame, wall_seconds: float) -> dict:
+    def extra(self, speed: pd.DataFrame, wall_seconds: float, main: pd.DataFrame | None = None) -> dict:
         """The ``extra`` provenance of the results file: the budget (with the seeds run), what was absent, the
-        dominant views, the seconds per epoch."""
+        dominant views, the seconds per epoch, and (given ``main``) the median seconds per run of every method
+        and data set with the device it ran on (the CPU side of the GPU run's speed-up table)."""
         b = self.budget
+        seconds_per_run = {} if main is None else run_seconds(main)
         return {"budget": {**_plain(asdict(b)), "seeds": list(b.seeds(self.seed)),
                            "grid_seeds": list(b.grid_seeds(self.seed)),
                            "dominant_seeds": list(b.dominant_seeds(self.seed))},
                 "paper_datasets_absent": self.paper_absent, "wall_seconds": round(wall_seconds, 1),
                 "dominant": self.dominant_views(),
-                "seconds_per_epoch": {m: {d: float(x) for d, x in r.items()} for m, r in speed.T.to_dict().items()}}
+                "seconds_per_epoch": {m: {d: float(x) for d, x in r.items()} for m, r in speed.T.to_dict().items()},
+                **({"seconds_per_run": seconds_per_run} if seconds_per_run else {})}
 
 
 def _plain(value):
@@ -326,8 +410,38 @@ def _plain(value):
 # ----------------------------------------------------------------- summaries and tables (plain frames in, frames out)
 
 def summarize_by(runs: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Mean, std and count of every metric per (``key``, dataset)."""
-    return summarize(runs, [key, "dataset"], list(METRICS))
+    """Mean, std and count of every metric per (``key``, dataset), and the ``device`` the runs used (``"cpu"``,
+    ``"cuda"``, or ``"cpu+cuda"`` where a group mixes them)."""
+    summary = summarize(runs, [key, "dataset"], list(METRICS))
+    devices = with_devices(runs).groupby([key, "dataset"], sort=False)["device"].agg(lambda d: "+".join(sorted(set(d))))
+    return summary.merge(devices.rename("device").reset_index(), on=[key, "dataset"], how="left")
+
+
+def with_devices(runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with a ``device`` column for every row: what the run reported, else ``"cpu"`` (the classical rows
+    are numpy; runs cached before the column existed ran on the CPU profile)."""
+    device = runs["device"] if "device" in runs.columns else pd.Series("cpu", index=runs.index)
+    return runs.assign(device=device.fillna("cpu").astype(str).str.split(":").str[0])
+
+
+def device_table(runs: pd.DataFrame) -> pd.DataFrame | None:
+    """Method × data set: the device(s) each cell's runs used, or ``None`` when every run used one device (a table
+    that mixes devices says so; one that does not needs no such column)."""
+    runs = with_devices(runs)
+    if runs["device"].nunique() <= 1:
+        return None
+    cells = runs.groupby(["method", "dataset"], sort=False)["device"].agg(lambda d: "+".join(sorted(set(d))))
+    return cells.unstack()
+
+
+def run_seconds(runs: pd.DataFrame) -> dict:
+    """``{method: {dataset: {"seconds": median seconds per run, "device": ...}}}`` of a runs frame."""
+    runs = with_devices(runs)
+    out: dict = {}
+    for (method, dataset), g in runs.groupby(["method", "dataset"], sort=False):
+        out.setdefault(method, {})[dataset] = {"seconds": round(float(g["seconds"].median()), 3),
+                                               "device": "+".join(sorted(set(g["device"])))}
+    return out
 
 
 def enhancement_vs_fusion(ablation: pd.DataFrame, fusion: pd.DataFrame) -> pd.DataFrame:
@@ -377,7 +491,9 @@ def result_rows(main: pd.DataFrame, ablation: pd.DataFrame, fusion: pd.DataFrame
     ef = enhancement_vs_fusion(ablation, fusion)
     for strategy in STRATEGIES:
         rows += to_result_rows(ef[ef.strategy == strategy].assign(method="DDMC"), metrics=metrics, setting=strategy)
-    grid_summary = summarize(sweep, ["method", "dataset", "alpha", "beta"], metrics)
+    keys = ["method", "dataset", "alpha", "beta"]
+    devices = with_devices(sweep).groupby(keys, sort=False)["device"].agg(lambda d: "+".join(sorted(set(d))))
+    grid_summary = summarize(sweep, keys, metrics).merge(devices.reset_index(), on=keys, how="left")
     for (a, b), g in grid_summary.groupby(["alpha", "beta"]):
         rows += to_result_rows(g, metrics=metrics, setting=f"grid:alpha={a:g},beta={b:g}")
     return rows

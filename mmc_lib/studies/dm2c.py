@@ -10,6 +10,10 @@ Protocol
   assigned to the nearest k-means centre fitted on the training rows, the baselines' likewise.
   Training-split scores are stored too (``split="train"``).
 * CUB and MNIST-USPS have no split: the models cluster all rows and are scored on them.
+* The paper's own data (``wikipedia-dm2c``, 2048-d; ``nus-wide-10k``, 1000-d; ``make data`` fetches them) come
+  mixed-modal already: the authors' files fix each sample's modality and the train/test split
+  (:func:`mmc_lib.data.dm2c_split`), so the models are fitted on the train file and scored on the test file, as
+  Wikipedia above; only ``fraction_a=0.5`` (the authors' assignment) runs on them.
 * Baselines cannot put the two modalities in one input space without translation, so
   each baseline gets each sample's OWN-modality latent from the same pretrained
   autoencoders DM2C starts from (stacked: A rows, then B rows).
@@ -33,7 +37,9 @@ import pandas as pd
 from sklearn.cluster import KMeans
 
 from mmc_lib.audit import claims_dir, load_ledger
-from mmc_lib.data import MixedModalDataset, MultiViewDataset, available, load, mixed_modal, subsample, wikipedia_split
+from mmc_lib.data import (MixedModalDataset, MultiViewDataset, available, dm2c_split, load, mixed_modal, subsample,
+                          wikipedia_split)
+from mmc_lib.data.sources import fetch_hint
 from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT
 from mmc_lib.methods.dm2c import DM2C, diverged
 from mmc_lib.metrics import clustering_report
@@ -44,7 +50,7 @@ from mmc_lib.studies.grid import grid, run_grid, study_cache
 
 STUDY = "02_dm2c"
 DATASETS = ("wikipedia", "cub", "mnist-usps")
-PAPER_ONLY = ("nus-wide-10k",)  # the paper's other data set; absent here
+PAPER_DATA = ("wikipedia-dm2c", "nus-wide-10k")  # the paper's own mixed-modal files, run when present (make data)
 METRICS = ["acc", "ari", "nmi", "f_score", "purity"]
 BASELINES = ("k-means", "DKM", "DCN", "IDEC", "IMSAT")
 METHOD_ORDER = (*BASELINES, "DM2C", "DM2C-no_translation", "DM2C-authors", "DM2C (authors' code)")
@@ -59,6 +65,12 @@ NOTES = {
                  "train split (2173 rows, fewer under a profile's max_samples), scored on the 693-row test split",
     "cub": "not in the paper: CUB 10-class (1024-d GoogLeNet image / 300-d doc2vec text), all 600 rows",
     "mnist-usps": "not in the paper: MNIST vs USPS digits as the two modalities",
+    "wikipedia-dm2c": "the paper's data: DM2C's 2048-d Wikipedia features, the authors' modality of every sample and "
+                      "their train/test split; fitted on the train file (fewer rows under a profile's max_samples), "
+                      "scored on the test file",
+    "nus-wide-10k": "the paper's data: DM2C's 1000-d NUS-WIDE-10K features, the authors' modality of every sample "
+                    "and their train/test split; fitted on the train file (fewer rows under a profile's "
+                    "max_samples), scored on the test file",
 }
 
 
@@ -75,25 +87,44 @@ def paired_splits(dataset: str, max_samples: int | None = None,
     return load(dataset, data_dir=data_dir, max_samples=max_samples), None
 
 
+def cap_mixed(mix: MixedModalDataset, max_samples: int | None, *, seed: int = 0) -> MixedModalDataset:
+    """A class-stratified subset of at most ``max_samples`` of ``mix``'s samples (both modalities pooled)."""
+    if max_samples is None or mix.n_a + mix.n_b <= max_samples:
+        return mix
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(mix.n_a + mix.n_b), train_size=max_samples, stratify=mix.labels,
+                               random_state=seed)
+    a, b = np.sort(keep[keep < mix.n_a]), np.sort(keep[keep >= mix.n_a] - mix.n_a)
+    return replace(mix, x_a=mix.x_a[a], x_b=mix.x_b[b], y_a=mix.y_a[a], y_b=mix.y_b[b], index_a=mix.index_a[a],
+                   index_b=mix.index_b[b])
+
+
 def mixed_splits(dataset: str, *, seed: int, fraction_a: float, budget: DM2CBudget,
                  data_dir=None) -> tuple[MixedModalDataset, MixedModalDataset | None]:
-    """The run's mixed-modal fit set and (Wikipedia) held-out set."""
+    """The run's mixed-modal fit set and (Wikipedia, the paper's own files) held-out set."""
+    if dataset in PAPER_DATA:
+        if fraction_a != 0.5:
+            raise ValueError(f"{dataset}: the authors' files fix every sample's modality; fraction_a={fraction_a} "
+                             "cannot be run on them")
+        train, test = dm2c_split(dataset, data_dir)
+        return cap_mixed(train, budget.cap(dataset)), test
     fit, held_out = paired_splits(dataset, budget.cap(dataset), data_dir)
     mix = mixed_modal(fit, seed=seed, fraction_a=fraction_a)
     return mix, (mixed_modal(held_out, seed=seed, fraction_a=fraction_a) if held_out is not None else None)
 
 
 def present_datasets(data_dir=None) -> list[str]:
-    """The study's data sets whose files are on this machine."""
-    return [d for d in DATASETS if available(d, data_dir=data_dir)]
+    """The study's data sets whose files are on this machine (the paper's own after the stand-ins)."""
+    return [d for d in (*DATASETS, *PAPER_DATA) if available(d, data_dir=data_dir)]
 
 
 def data_table(b: DM2CBudget, *, seed: int, data_dir=None) -> pd.DataFrame:
     """One row per data set (the paper's absent ones too): modalities, dims, k, fitted and scored rows."""
     rows = []
-    for name in (*DATASETS, *PAPER_ONLY):
+    for name in (*DATASETS, *PAPER_DATA):
         if not available(name, data_dir=data_dir):
-            rows.append({"dataset": name, "available": False})
+            rows.append({"dataset": name, "available": False, "to add it": fetch_hint(name)})
             continue
         fit, held = mixed_splits(name, seed=seed, fraction_a=0.5, budget=b, data_dir=data_dir)
         rows.append({"dataset": name, "available": True, "modalities": " / ".join(fit.modality_names),
@@ -195,8 +226,11 @@ def _run_baselines(model: DM2C, mix: MixedModalDataset, held, seed: int, b: DM2C
 
 # ---------------------------------------------------------------------- the grids
 def first_present(datasets: list[str], preferred: str = "wikipedia") -> str:
-    """``preferred`` when present, else the first present data set (convergence and fraction sweep)."""
-    return preferred if preferred in datasets else datasets[0]
+    """``preferred`` when present, else the first present paired data set (convergence and fraction sweep: the
+    paper's own files fix the fraction, so they come last)."""
+    if preferred in datasets:
+        return preferred
+    return next((d for d in datasets if d not in PAPER_DATA), datasets[0])
 
 
 def study_grid(kind: str, b: DM2CBudget, *, seed: int, datasets: list[str]) -> list[dict]:
@@ -327,10 +361,15 @@ def _ledger():
     return load_ledger(claims_dir() / "dm2c.yaml")
 
 
+#: our data set → the one whose paper numbers it is compared with, where the ledger does not list it itself
+PAPER_NUMBERS_OF = {"wikipedia-dm2c": "wikipedia"}
+
+
 def paper_values(dataset: str = "wikipedia", metric: str | None = None) -> dict:
     """The paper's numbers for our ``dataset`` (its ledger entry): ``{method: value}`` for one ``metric``,
     else ``{(method, metric): (value, scale)}`` in the ledger's order."""
     ledger = _ledger()
+    dataset = PAPER_NUMBERS_OF.get(dataset, dataset)
     out = {}
     for c in ledger.claims:
         if c.kind != "value" or dataset not in ledger.datasets[c.dataset].ours:

@@ -231,7 +231,8 @@ def bayesian_signed_rank(scores: pd.DataFrame, a: str, b: str, *, rope: float = 
     from baycomp import SignedRankTest
 
     x, y = scores[a].to_numpy(float), scores[b].to_numpy(float)
-    p_a, p_rope, p_b = SignedRankTest.probs(x, y, rope=rope, nsamples=nsamples, random_state=seed)
+    probs = SignedRankTest.probs(x, y, rope=rope, nsamples=nsamples, random_state=seed)
+    p_a, p_rope, p_b = probs if len(probs) == 3 else (probs[0], 0.0, probs[1])  # rope=0: no "equivalent" mass
     return {"a": a, "b": b, "rope": rope, "n_datasets": len(x), f"P({a} better)": float(p_a),
             "P(equivalent)": float(p_rope), f"P({b} better)": float(p_b)}
 

@@ -45,9 +45,22 @@ def grid(**axes: Iterable) -> list[dict]:
     return [dict(zip(keys, values)) for values in itertools.product(*(list(axes[k]) for k in keys))]
 
 
+#: parameters that say WHERE a run computes or reads, not WHAT it computes: left out of the cache key, so a cell
+#: made on a GPU (``device="cuda"``), from another data folder or cache folder is found by the same run elsewhere
+#: (the GPU run's cells are loaded by the CPU re-run of the notebook). Each cell still records them in its params,
+#: and the run functions report the device they actually used (a ``device`` column of the tables).
+UNKEYED = ("device", "data_dir", "cache_dir")
+
+
 def run_key(params: dict, salt: str = "") -> str:
-    """A stable file name for a run: readable prefix + hash of the sorted JSON parameters (and ``salt``)."""
-    text = json.dumps(params, sort_keys=True, default=str) + salt
+    """A stable file name for a run: readable prefix + hash of the sorted JSON parameters (and ``salt``); the
+    parameters in :data:`UNKEYED` do not count.
+
+    >>> run_key({"seed": 0, "device": "cuda", "data_dir": "/a"}) == run_key({"seed": 0, "device": "cpu"})
+    True
+    """
+    keyed = {k: v for k, v in params.items() if k not in UNKEYED}
+    text = json.dumps(keyed, sort_keys=True, default=str) + salt
     digest = hashlib.sha1(text.encode()).hexdigest()[:12]
     prefix = "_".join(str(params[k]) for k in sorted(params) if k in ("method", "dataset", "seed"))
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in prefix)[:60]
@@ -55,7 +68,8 @@ def run_key(params: dict, salt: str = "") -> str:
 
 
 #: modules whose code cannot change a run's result (presentation, publishing, grading)
-_NOT_RESULT_CODE = ("plotting.py", "publish.py", "run_all.py", "audit")
+_NOT_RESULT_CODE = ("plotting.py", "publish.py", "run_all.py", "audit", "studies/gpu_runner.py", "catalog.py", "site.py",
+                    "browser.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -145,19 +159,32 @@ def _stop_with_parent(parent_pid: int) -> None:
     _WATCHDOG[0].start()
 
 
-def _run_one(fn: Callable[..., dict], params: dict, path: Path, parent_pid: int) -> dict:
-    _stop_with_parent(parent_pid)
-    result = fn(**params)
+def cell_path(fn: Callable[..., dict], params: dict, cache_dir: str | os.PathLike) -> Path:
+    """Where :func:`run_grid` keeps (and looks for) the finished run ``fn(**params)`` under ``cache_dir``."""
+    return Path(cache_dir) / f"{run_key(params, code_version() + _fn_identity(fn))}.json"
+
+
+def write_cell(path: Path, params: dict, result: dict) -> dict:
+    """Write one finished run atomically (a unique temporary name, then a rename); return its record."""
     if not isinstance(result, dict):
-        raise TypeError(f"{getattr(fn, '__name__', fn)} must return a dict of results, got {type(result).__name__}")
+        raise TypeError(f"a run must return a dict of results, got {type(result).__name__}")
     record = {"params": _to_builtin(params), "result": _to_builtin(result)}
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # unique: writers never collide
     tmp.write_text(json.dumps(record))
     os.replace(tmp, path)  # atomic: an interrupted write never leaves a half file
     return record
 
 
-def _read_cell(path: Path) -> dict | None:
+def _run_one(fn: Callable[..., dict], params: dict, path: Path, parent_pid: int) -> dict:
+    _stop_with_parent(parent_pid)
+    result = fn(**params)
+    if not isinstance(result, dict):
+        raise TypeError(f"{getattr(fn, '__name__', fn)} must return a dict of results, got {type(result).__name__}")
+    return write_cell(path, params, result)
+
+
+def read_cell(path: Path) -> dict | None:
     """A finished run from the cache, or None (with a warning naming the file) when the file is unreadable."""
     try:
         record = json.loads(path.read_text())
@@ -183,12 +210,11 @@ def run_grid(fn: Callable[..., dict], runs: list[dict], *, cache_dir: str | os.P
 
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
-    salt = code_version() + _fn_identity(fn)
-    paths = [cache / f"{run_key(p, salt)}.json" for p in runs]
+    paths = [cell_path(fn, p, cache) for p in runs]
     records: dict[int, dict] = {}
     todo = []
     for i, path in enumerate(paths):
-        record = _read_cell(path) if path.is_file() else None
+        record = read_cell(path) if path.is_file() else None
         if record is None:
             todo.append(i)
         else:
@@ -214,13 +240,15 @@ def summarize(df, by: list[str], metrics: list[str]):
 
 def to_result_rows(summary, *, metrics: list[str], setting: str = "main", method_col: str = "method",
                    dataset_col: str = "dataset") -> list[dict]:
-    """Long-format rows for :func:`mmc_lib.results.save_results` from a :func:`summarize` table."""
+    """Long-format rows for :func:`mmc_lib.results.save_results` from a :func:`summarize` table (its ``device``
+    column, where it has one, is kept on every row)."""
     rows = []
     for _, r in summary.iterrows():
+        device = {"device": r["device"]} if "device" in summary.columns and isinstance(r["device"], str) else {}
         for m in metrics:
             rows.append({"method": r[method_col], "dataset": r[dataset_col], "metric": m,
                          "mean": float(r[f"{m}_mean"]), "std": float(r[f"{m}_std"]),
-                         "n_seeds": int(r[f"{m}_count"]), "setting": setting})
+                         "n_seeds": int(r[f"{m}_count"]), "setting": setting, **device})
     return rows
 
 
