@@ -245,3 +245,12 @@ def test_committed_ranks_and_tests_follow_from_the_committed_table():
     assert payload["extra"]["friedman"]["p"] == pytest.approx(friedmanchisquare(*[scores[c] for c in scores]).pvalue)
     assert payload["provenance"]["profile"] == "full"
     assert {r["claim"] for r in rows if r.get("kind") == "generalisation"} == set(gen.ORDERING_CLAIMS)
+
+
+@pytest.mark.skipif(not RESULTS.is_file(), reason="no committed full-profile results for notebook 06")
+def test_the_measured_cost_in_the_intro_is_the_committed_runs():
+    payload = json.loads(RESULTS.read_text())
+    fit = sum(r["mean"] * r["n_seeds"] for r in payload["rows"] if r["setting"] == "main" and r["metric"] == "seconds")
+    intro = "".join(json.loads((REPO / "notebooks" / "06_generalisation.ipynb").read_text())["cells"][0]["source"])
+    assert f"{payload['extra']['wall_seconds']:.0f} s of wall clock" in intro
+    assert f"{payload['extra']['n_runs']} fits summing to {fit:.0f} s of fitting" in intro

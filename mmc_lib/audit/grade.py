@@ -220,7 +220,7 @@ def _exception(ledger: Ledger, method: str | None, dataset: str, metric: str, no
     """(kind, text) when this row cannot decide a verdict about the paper: below budget or invalid; else None."""
     if note.startswith(REDUCED):
         return "budget", f"below the paper's budget: {note.removeprefix(REDUCED).strip()}"
-    exc = ledger.protocol.exception_for(method, dataset, metric)
+    exc = ledger.protocol.exception_for(method, dataset, metric, note)
     return (exc.kind, exc.text()) if exc is not None else None
 
 
@@ -524,6 +524,14 @@ def _decide(outcomes: list[str]) -> str:
     return "not run"
 
 
+def _label(outcome: str, general: bool) -> str:
+    """A data set's outcome in the words of its kind: on other data an ordering carries over or not, it never
+    "holds" or "fails" (those words are for the paper's own data)."""
+    if general:
+        return {"holds": CARRIES, "fails": NOT_CARRIES}.get(outcome, outcome)
+    return outcome
+
+
 def _finding(per: dict[str, str]) -> str:
     """The generalisation finding over data sets that are not the paper's."""
     if not per:
@@ -610,7 +618,7 @@ def _order_on_results(claim: Claim, ledger: Ledger, terms: dict, rows: pd.DataFr
         target[ds] = outcome
         if outcome != "holds":
             shown = [m for m, c in cmp.items() if c != 1]
-            notes.append(f"{ds} ({outcome}): " + ", ".join(
+            notes.append(f"{ds} ({_label(outcome, general)}): " + ", ".join(
                 f"{m} {vals[m][0]:.3f}±{vals[m][1]:.3f} (n={_n(vals[m][2])}) vs "
                 f"{vals[better][0]:.3f}±{vals[better][1]:.3f} (n={_n(vals[better][2])})" for m in shown))
     if not paper_out and not general_out:
@@ -630,7 +638,8 @@ def _order_on_results(claim: Claim, ledger: Ledger, terms: dict, rows: pd.DataFr
         detail += f" (not implemented, left out: {', '.join(skipped)})"
     if left_out:
         detail += f" (left out, cannot decide: {'; '.join(sorted(left_out))})"
-    per = ", ".join(f"{ds} [{kinds.get(ds, '')}]: {o}" for ds, o in {**paper_out, **general_out}.items())
+    per = ", ".join(f"{ds} [{kinds.get(ds, '')}]: {_label(o, ds in general_out)}"
+                    for ds, o in {**paper_out, **general_out}.items())
     n_hold = sum(o == "holds" for o in paper_out.values())
     checked = (f"paper's data: {n_hold}/{len(paper_out)} hold" if paper_out else "paper's data: none ran")
     if general_out:

@@ -130,8 +130,11 @@ class Exception_:
     missing: str = ""
     gpu_minutes: float | None = None
     reason: str = ""
+    unless_note: str = ""  # a result row whose note contains this text is not covered (e.g. a later full run)
 
-    def covers(self, method: str | None, dataset: str, metric: str) -> bool:
+    def covers(self, method: str | None, dataset: str, metric: str, note: str = "") -> bool:
+        if self.unless_note and self.unless_note in note:
+            return False
         return ((not self.methods or method in self.methods) and (not self.datasets or dataset in self.datasets)
                 and (not self.metrics or metric in self.metrics))
 
@@ -152,8 +155,8 @@ class Protocol:
     easy: str = ""  # MLRC-style notes for AUDIT.md's "what we could and could not test"
     difficult: str = ""
 
-    def exception_for(self, method: str | None, dataset: str, metric: str) -> Exception_ | None:
-        return next((e for e in self.exceptions if e.covers(method, dataset, metric)), None)
+    def exception_for(self, method: str | None, dataset: str, metric: str, note: str = "") -> Exception_ | None:
+        return next((e for e in self.exceptions if e.covers(method, dataset, metric, note)), None)
 
     def describe(self) -> str:
         return "; ".join(f"{k}: {v}" for k, v in self.differences.items())
@@ -181,7 +184,7 @@ def _protocol(raw, path: Path) -> Protocol:
             raise ValueError(f"{path.name}: an invalid-estimate exception needs a `reason:`")
         excs.append(Exception_(e["kind"], tuple(e.get("methods") or ()), tuple(e.get("datasets") or ()),
                                tuple(e.get("metrics") or ()), e.get("missing", ""), e.get("gpu_minutes"),
-                               e.get("reason", "")))
+                               e.get("reason", ""), e.get("unless_note", "")))
     return Protocol(raw.get("paper", ""), dict(diffs), tuple(excs), raw.get("easy", ""), raw.get("difficult", ""))
 
 
