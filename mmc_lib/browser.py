@@ -241,6 +241,11 @@ class Browser:
                 f".includes({json.dumps(selector_text)})); if (h) h.scrollIntoView(); return !!h; }})()")
         self._send("Runtime.evaluate", {"expression": expr, "returnByValue": True}, session=True)
 
+    def open_details(self) -> None:
+        """Open every collapsed ``<details>`` block (hints, solutions) of the current page."""
+        self._send("Runtime.evaluate", {"expression": "document.querySelectorAll('details').forEach(d => d.open = true)"},
+                   session=True)
+
     def capture(self, path: str | Path) -> Path:
         """Save a PNG of the current viewport."""
         data = self._send("Page.captureScreenshot", {"format": "png"}, session=True)["data"]

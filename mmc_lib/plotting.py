@@ -94,22 +94,40 @@ def tsne(X: np.ndarray, *, seed: int = 0, max_points: int | None = 2000, perplex
     return emb, index
 
 
-def scatter_embedding(ax, emb: np.ndarray, labels: np.ndarray, *, title: str = "", markers=None, s: float = 6):
-    """Scatter a 2-D embedding coloured by ``labels``; optional per-point marker groups (e.g. modality)."""
-    cmap = plt.get_cmap("tab10" if len(np.unique(labels)) <= 10 else "tab20")
+def scatter_embedding(ax, emb: np.ndarray, labels: np.ndarray, *, title: str = "", markers=None, s: float = 6,
+                      cmap: str | None = None, legend: str | None = None, names=None):
+    """Scatter a 2-D embedding coloured by ``labels``; optional per-point marker groups (e.g. modality).
+
+    ``cmap`` names the palette (default ``tab10``/``tab20``; give different meanings different palettes).
+    ``legend`` (a title such as ``"digit"``) adds a colour legend outside the axes on the right, one entry per label
+    (``names`` maps a label to its text). The marker legend goes under the axes, off the data.
+    """
+    labels = np.asarray(labels)
+    values = np.unique(labels)
+    palette = plt.get_cmap(cmap or ("tab10" if len(values) <= 10 else "tab20"))
+    norm = plt.Normalize(vmin=labels.min(), vmax=labels.max())
     if markers is None:
-        ax.scatter(emb[:, 0], emb[:, 1], c=labels, cmap=cmap, s=s, linewidths=0)
+        ax.scatter(emb[:, 0], emb[:, 1], c=labels, cmap=palette, norm=norm, s=s, linewidths=0)
     else:
         from matplotlib.lines import Line2D
 
         handles = []
         for marker, group in zip("o^sD", np.unique(markers)):
             m = markers == group
-            ax.scatter(emb[m, 0], emb[m, 1], c=labels[m], cmap=cmap, s=s, marker=marker,
-                       vmin=labels.min(), vmax=labels.max(), linewidths=0)
-            # grey proxy markers: the legend names the group (modality); colours stand for classes
+            ax.scatter(emb[m, 0], emb[m, 1], c=labels[m], cmap=palette, norm=norm, s=s, marker=marker, linewidths=0)
+            # grey proxy markers: this legend names the group (modality); colours stand for classes
             handles.append(Line2D([], [], marker=marker, linestyle="", color="0.35", markersize=6, label=str(group)))
-        ax.legend(handles=handles, loc="best", fontsize=8)
+        groups = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=len(handles),
+                           fontsize=8)
+        if legend:
+            ax.add_artist(groups)  # keep it when the colour legend below replaces ax.legend_
+    if legend:
+        from matplotlib.lines import Line2D
+
+        entries = [Line2D([], [], marker="o", linestyle="", markersize=6, color=palette(norm(v)),
+                          label=str(names[v] if names is not None else v)) for v in values]
+        ax.legend(handles=entries, title=legend, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+                  title_fontsize=8, borderaxespad=0)
     ax.set_title(title)
     ax.set_xlabel("t-SNE 1")
     ax.set_ylabel("t-SNE 2")

@@ -158,7 +158,8 @@ SCREENSHOTS = (("index.html", "", "index.png"),
                ("01_ddmc.html", "", "01_ddmc_top.png"),
                ("01_ddmc.html", "The method, equation by equation", "01_ddmc_equations.png"),
                ("04_dmvae.html", "1. The method in equations", "04_dmvae_equations.png"),
-               ("05_treediffusion.html", "1. The method", "05_treediffusion_equations.png"))
+               ("05_treediffusion.html", "1. The method", "05_treediffusion_equations.png"),
+               ("00_data_and_baselines.html", "Exercise 1", "00_exercises_opened.png"))
 
 
 def screenshots(site: Path, folder: str | Path) -> list[Path]:
@@ -171,6 +172,8 @@ def screenshots(site: Path, folder: str | Path) -> list[Path]:
     with serve(site) as base, Browser(width=1200, height=900) as browser:
         for page, heading, name in SCREENSHOTS:
             browser.visit(base + page)
+            if heading.startswith("Exercise"):  # show a hint and a solution opened, as a student would
+                browser.open_details()
             if heading:
                 browser.scroll_to(heading)
             saved.append(browser.capture(folder / name))

@@ -16,7 +16,7 @@ from mmc_lib.plotting import axes_labels, save_figure  # noqa: E402
 
 FIGURES = REPO / "figures"
 #: notebooks whose committed figures were all saved with the label record
-RECORDED = ("00_", "01_", "02_", "03_", "99_")
+RECORDED = ("00_", "01_", "02_", "03_", "06_", "99_")
 
 
 def _unlabelled(panels: list[dict]) -> list[str]:
@@ -51,4 +51,23 @@ def test_the_label_check_catches_a_bare_axis(tmp_path):
     assert _unlabelled(panels) == ["panel 1 (untitled) has no xlabel"]
     path = save_figure(fig, "test_fig", out_dir=tmp_path)
     assert json.loads(path.with_suffix(".axes.json").read_text()) == panels
+    plt.close(fig)
+
+
+def test_tsne_scatter_has_a_class_legend_off_the_data_and_keeps_the_modality_legend():
+    import numpy as np
+
+    from mmc_lib.plotting import scatter_embedding
+
+    fig, ax = plt.subplots()
+    emb = np.random.default_rng(0).normal(size=(40, 2))
+    labels = np.repeat(np.arange(4), 10)
+    scatter_embedding(ax, emb, labels, markers=np.array(["image", "text"] * 20), legend="digit", cmap="tab10")
+    legends = [a for a in ax.get_children() if isinstance(a, matplotlib.legend.Legend)]
+    texts = sorted([t.get_text() for t in legend.get_texts()] for legend in legends)
+    assert texts == [["0", "1", "2", "3"], ["image", "text"]]
+    assert ax.get_legend().get_title().get_text() == "digit"
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    assert box.x0 >= ax.get_window_extent().x1 - 1  # the class legend sits right of the axes, on no point
     plt.close(fig)

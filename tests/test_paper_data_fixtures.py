@@ -122,3 +122,46 @@ def test_recorded_sha256_pins_a_fetched_file(tmp_path, monkeypatch):
     img.write_bytes(img.read_bytes()[:-8] + b"\0" * 8)
     with pytest.raises(data.ChecksumError, match="recorded in .*fetched.json"):
         data.load("esp-game", data_dir=tmp_path)
+
+
+def test_audit_grades_the_paper_copy_as_the_papers_data(tmp_path):
+    """DM2C's Wikipedia claims: rows on ``wikipedia-dm2c`` (the paper's files) are graded as the paper's data, rows
+    on the 128-d stand-in stay a generalisation, and the paper's copy wins when both ran."""
+    import json
+
+    from mmc_lib.audit import load_profile_results
+    from mmc_lib.audit.grade import audit_claims
+    from mmc_lib.audit.ledger import load_ledgers
+
+    def graded(datasets):
+        folder = tmp_path / "results" / "full"
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = [{"method": "DM2C", "dataset": d, "metric": "acc", "mean": 0.272, "std": 0.01, "n_seeds": 5,
+                 "setting": "main", "scale": "fraction", "note": S2.NOTES[d]} for d in datasets]
+        (folder / "02_dm2c.json").write_text(json.dumps({"notebook": "02_dm2c", "profile": "full",
+                                                         "provenance": {}, "rows": rows}))
+        table = audit_claims(load_ledgers(), load_profile_results("full", out_dir=tmp_path)[0], profile="full",
+                             data_dir=tmp_path)
+        return table.set_index("id").loc["dm2c.wikipedia.dm2c.acc"]
+
+    paper = graded(["wikipedia-dm2c"])
+    stand_in = graded(["wikipedia"])
+    both = graded(["wikipedia", "wikipedia-dm2c"])
+    assert paper.ours_dataset == both.ours_dataset == "wikipedia-dm2c" and stand_in.ours_dataset == "wikipedia"
+    assert (paper.kind, both.kind, stand_in.kind) == ("replication", "replication", "generalisation")
+    assert paper.verdict == both.verdict == "reproduced" and stand_in.verdict == "carries over"
+    assert "128-d" not in paper.protocol and "128-d" in stand_in.protocol
+
+
+def test_notebook_00_leaves_fetched_image_sets_and_mixed_modal_files_out(tmp_path):
+    """After `make data`, notebook 00 still clusters only the paired sets: not DM2C's mixed-modal files (no pairs)
+    and not the 60,000-image MNIST / Fashion-MNIST sets (beyond its spectral baselines)."""
+    from mmc_lib.studies.data_and_baselines import present_datasets
+
+    names = ("mnist-train", "fashion-mnist", "fashion-mnist-train", "nus-wide-10k", "iapr")
+    for name in names:
+        for f in data.REGISTRY[name].files:
+            (tmp_path / f.path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / f.path).write_bytes(b"")
+    assert all(data.available(n, data_dir=tmp_path) for n in names)
+    assert present_datasets(str(tmp_path)) == ["digits", "iapr"]  # digits ships with scikit-learn

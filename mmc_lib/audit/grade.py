@@ -206,7 +206,7 @@ def _stand_in(ledger: Ledger, dataset_ours: str, note: str) -> str:
         return ""
     for name, dmap in ledger.datasets.items():
         if dataset_ours in dmap.ours:
-            return f"stand-in: {dmap.stand_in}" if dmap.substitute else ""
+            return "" if dmap.is_paper_data(dataset_ours) else f"stand-in: {dmap.stand_in}"
     return f"{dataset_ours} is not one of the paper's data sets ({', '.join(ledger.datasets)})"
 
 
@@ -220,7 +220,7 @@ def _exception(ledger: Ledger, method: str | None, dataset: str, metric: str, no
     """(kind, text) when this row cannot decide a verdict about the paper: below budget or invalid; else None."""
     if note.startswith(REDUCED):
         return "budget", f"below the paper's budget: {note.removeprefix(REDUCED).strip()}"
-    exc = ledger.protocol.exception_for(method, dataset, metric)
+    exc = ledger.protocol.exception_for(method, dataset, metric, note)
     return (exc.kind, exc.text()) if exc is not None else None
 
 
@@ -232,7 +232,8 @@ def protocol_text(ledger: Ledger, *, n_seeds=None, stand_in: str = "", exception
     else:
         notes = [d.note for d in ledger.datasets.values() if dataset in d.ours and d.note and not d.substitute]
         parts += [f"data: {n}" for n in notes]
-    parts += [f"{k}: {v}" for k, v in ledger.protocol.differences.items() if not (k == "data" and stand_in)]
+    copy = any(dataset in d.paper_copy for d in ledger.datasets.values())  # the paper's own files: no data difference
+    parts += [f"{k}: {v}" for k, v in ledger.protocol.differences.items() if not (k == "data" and (stand_in or copy))]
     if n_seeds is not None and not (isinstance(n_seeds, float) and math.isnan(n_seeds)):
         parts.append(f"our seeds: {int(n_seeds)}")
     if exception:
@@ -426,12 +427,16 @@ def _dataset_row(claim: Claim, ledger: Ledger, results: pd.DataFrame) -> dict:
         return {**row, "verdict": DATA_ABSENT, "detail": "no results on this data set" + (f" ({hint})" if hint else "")}
     name = ran[0]
     entry = REGISTRY[name]
-    kind = GENERALISATION if dmap.substitute else REPLICATION
-    stand_in = f"stand-in: {dmap.stand_in}; " if dmap.substitute else ""
+    paper = dmap.is_paper_data(name)
+    kind = REPLICATION if paper else GENERALISATION
+    stand_in = "" if paper else f"stand-in: {dmap.stand_in}; "
     ours = {"n_samples": entry.n_samples, "n_clusters": entry.n_clusters}.get(claim.metric)
     row.update(kind=kind, ours_dataset=name)
+    if ours is None and name in dmap.paper_copy:  # the paper's own files: their split is the paper's
+        return {**row, "verdict": "not run", "detail": f"{name} is the paper's own files and split; their sizes are "
+                                                       "not registered apart from the poster's total"}
     if ours is None:  # e.g. n_train / n_test / dims: report the registered sizes
-        sizes = ", ".join(f"{n} n={REGISTRY[n].n_samples}" for n in names)
+        sizes = ", ".join(f"{n} n={REGISTRY[n].n_samples}" for n in names if n not in dmap.paper_copy)
         return {**row, "verdict": "differs", "detail": f"{stand_in}split sizes differ by design: ours {sizes}"}
     row["ours_mean"] = ours
     if ours == claim.value:
@@ -517,6 +522,14 @@ def _decide(outcomes: list[str]) -> str:
         if v in outcomes:
             return v
     return "not run"
+
+
+def _label(outcome: str, general: bool) -> str:
+    """A data set's outcome in the words of its kind: on other data an ordering carries over or not, it never
+    "holds" or "fails" (those words are for the paper's own data)."""
+    if general:
+        return {"holds": CARRIES, "fails": NOT_CARRIES}.get(outcome, outcome)
+    return outcome
 
 
 def _finding(per: dict[str, str]) -> str:
@@ -605,7 +618,7 @@ def _order_on_results(claim: Claim, ledger: Ledger, terms: dict, rows: pd.DataFr
         target[ds] = outcome
         if outcome != "holds":
             shown = [m for m, c in cmp.items() if c != 1]
-            notes.append(f"{ds} ({outcome}): " + ", ".join(
+            notes.append(f"{ds} ({_label(outcome, general)}): " + ", ".join(
                 f"{m} {vals[m][0]:.3f}±{vals[m][1]:.3f} (n={_n(vals[m][2])}) vs "
                 f"{vals[better][0]:.3f}±{vals[better][1]:.3f} (n={_n(vals[better][2])})" for m in shown))
     if not paper_out and not general_out:
@@ -613,7 +626,7 @@ def _order_on_results(claim: Claim, ledger: Ledger, terms: dict, rows: pd.DataFr
     if paper_out:
         verdict = _decide(list(paper_out.values()))
     else:
-        names = [n for dmap in ledger.datasets.values() for n in dmap.ours if not dmap.substitute]
+        names = [n for dmap in ledger.datasets.values() for n in dmap.ours if dmap.is_paper_data(n)]
         verdict = DATA_ABSENT if ledger.datasets else "not run"
         if general_out and set(general_out.values()) <= {BUDGET, INVALID}:  # what we ran cannot decide it anyway
             verdict = _decide(list(general_out.values()))
@@ -625,7 +638,8 @@ def _order_on_results(claim: Claim, ledger: Ledger, terms: dict, rows: pd.DataFr
         detail += f" (not implemented, left out: {', '.join(skipped)})"
     if left_out:
         detail += f" (left out, cannot decide: {'; '.join(sorted(left_out))})"
-    per = ", ".join(f"{ds} [{kinds.get(ds, '')}]: {o}" for ds, o in {**paper_out, **general_out}.items())
+    per = ", ".join(f"{ds} [{kinds.get(ds, '')}]: {_label(o, ds in general_out)}"
+                    for ds, o in {**paper_out, **general_out}.items())
     n_hold = sum(o == "holds" for o in paper_out.values())
     checked = (f"paper's data: {n_hold}/{len(paper_out)} hold" if paper_out else "paper's data: none ran")
     if general_out:

@@ -55,6 +55,12 @@ class DatasetMap:
     substitute: bool  # True when ours is a stand-in (different features / split / subset)
     stand_in: str = ""  # what the stand-in is, for the verdict
     note: str = ""
+    paper_copy: tuple[str, ...] = ()  # names in ``ours`` that hold the paper's own files (``make data``) even
+    # where the others are stand-ins: their rows are graded as the paper's data
+
+    def is_paper_data(self, name: str) -> bool:
+        """True when our data set ``name`` is the paper's own data (not a stand-in)."""
+        return name in self.ours and (not self.substitute or name in self.paper_copy)
 
 
 @dataclass(frozen=True)
@@ -124,8 +130,11 @@ class Exception_:
     missing: str = ""
     gpu_minutes: float | None = None
     reason: str = ""
+    unless_note: str = ""  # a result row whose note contains this text is not covered (e.g. a later full run)
 
-    def covers(self, method: str | None, dataset: str, metric: str) -> bool:
+    def covers(self, method: str | None, dataset: str, metric: str, note: str = "") -> bool:
+        if self.unless_note and self.unless_note in note:
+            return False
         return ((not self.methods or method in self.methods) and (not self.datasets or dataset in self.datasets)
                 and (not self.metrics or metric in self.metrics))
 
@@ -146,8 +155,8 @@ class Protocol:
     easy: str = ""  # MLRC-style notes for AUDIT.md's "what we could and could not test"
     difficult: str = ""
 
-    def exception_for(self, method: str | None, dataset: str, metric: str) -> Exception_ | None:
-        return next((e for e in self.exceptions if e.covers(method, dataset, metric)), None)
+    def exception_for(self, method: str | None, dataset: str, metric: str, note: str = "") -> Exception_ | None:
+        return next((e for e in self.exceptions if e.covers(method, dataset, metric, note)), None)
 
     def describe(self) -> str:
         return "; ".join(f"{k}: {v}" for k, v in self.differences.items())
@@ -175,7 +184,7 @@ def _protocol(raw, path: Path) -> Protocol:
             raise ValueError(f"{path.name}: an invalid-estimate exception needs a `reason:`")
         excs.append(Exception_(e["kind"], tuple(e.get("methods") or ()), tuple(e.get("datasets") or ()),
                                tuple(e.get("metrics") or ()), e.get("missing", ""), e.get("gpu_minutes"),
-                               e.get("reason", "")))
+                               e.get("reason", ""), e.get("unless_note", "")))
     return Protocol(raw.get("paper", ""), dict(diffs), tuple(excs), raw.get("easy", ""), raw.get("difficult", ""))
 
 
@@ -264,8 +273,11 @@ def _dataset_map(name: str, raw, path: Path) -> DatasetMap:
         raise ValueError(f"{path.name}: dataset {name!r}: needs {{ours: [names], substitute: bool}}")
     if raw.get("substitute") and not raw.get("stand_in"):
         raise ValueError(f"{path.name}: dataset {name!r}: a substitute must name its stand_in")
+    copy = tuple(raw.get("paper_copy", []))
+    if not set(copy) <= set(raw["ours"]):
+        raise ValueError(f"{path.name}: dataset {name!r}: paper_copy {list(copy)} must be among ours {raw['ours']}")
     return DatasetMap(tuple(raw["ours"]), bool(raw.get("substitute", False)), raw.get("stand_in", ""),
-                      raw.get("note", ""))
+                      raw.get("note", ""), copy)
 
 
 def load_ledger(path: str | Path) -> Ledger:

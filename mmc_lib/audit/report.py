@@ -90,10 +90,17 @@ def _could_and_could_not(report: AuditReport, ledgers: dict[str, Ledger]) -> lis
         absent, budget = int((cls == "not tested: data absent").sum()), int((cls == "not tested: budget").sum())
         untestable = list(orders[orders.verdict == UNTESTABLE].id) + list(nums[nums.verdict == UNTESTABLE].id)
         decided = orders[orders.verdict.isin(["holds", "partly", "fails"])]
-        lines = [f"**{paper}.** Of its {len(nums)} numbers, {tested} ran on the paper's own data, {general} on a "
-                 f"stand-in (generalisation), {absent} not at all (data absent), {budget} below the paper's budget. "
-                 f"Of its {len(orders)} orderings, {len(decided)} got a verdict on the paper's data; "
-                 f"{int((orders.finding != '—').sum() - len(untestable))} have a generalisation finding on other data."]
+        n_found = int((orders.finding != '—').sum() - len(untestable))
+        lines = [f"**{paper}.**"]
+        if len(nums):
+            lines.append(f"Of its {len(nums)} numbers, {tested} ran on the paper's own data, {general} on a stand-in "
+                         f"(generalisation), {absent} not at all (data absent), {budget} below the paper's budget.")
+        if not ledger.datasets:
+            lines.append(f"It names no data set, so any data set tests its {len(orders)} orderings: {len(decided)} got "
+                         "a verdict (replication).")
+        else:
+            lines.append(f"Of its {len(orders)} orderings, {len(decided)} got a verdict on the paper's data; {n_found} "
+                         f"{'has' if n_found == 1 else 'have'} a generalisation finding on other data.")
         if untestable:
             lines.append(f"Untestable by construction: {', '.join(f'`{u}`' for u in untestable)} — "
                          + next(c.untestable for c in ledger.claims if c.untestable) + ".")
@@ -102,6 +109,8 @@ def _could_and_could_not(report: AuditReport, ledgers: dict[str, Ledger]) -> lis
         ran = set(report_datasets(report))
         missing = [f"{name} ({_fetch_hint(d.ours) or 'not in our registry'})" for name, d in ledger.datasets.items()
                    if not any(n in ran for n in d.ours)]
+        missing += [f"{name}, the paper's own files ({_fetch_hint(d.paper_copy)})" for name, d in ledger.datasets.items()
+                    if d.paper_copy and not any(n in ran for n in d.paper_copy) and _fetch_hint(d.paper_copy)]
         if missing:
             lines.append("Data to add: " + "; ".join(missing) + ".")
         costs = [e for e in ledger.protocol.exceptions if e.kind == "budget"]
@@ -213,8 +222,12 @@ def headline(report: AuditReport, ledgers: dict[str, Ledger]) -> str:
     within = graded[graded.verdict == "reproduced"]
     papers = outside.paper.nunique()
     single = int((within.n_seeds.fillna(0) <= 1).sum())
-    seed_note = ("" if not single else " (from a single seed)" if single == len(within) == 1
-                 else f" ({single} of them from a single seed)")
+    unverified = int(within.detail.str.contains("unverified transcription").sum())
+    notes = [x for x in (
+        "" if not single else "from a single seed" if single == len(within) == 1 else f"{single} from a single seed",
+        "" if not unverified else "against an unverified transcription" if unverified == len(within) == 1
+        else f"{unverified} against unverified transcriptions") if x]
+    seed_note = f" ({', '.join(notes)})" if notes else ""
     second = (f"of {len(outside)} numbers from {papers} outside papers, {len(graded)} ran on their own data and "
               f"{len(within)} fell within tolerance{seed_note}")
     n_other = int((report.table.category != "number").sum())
@@ -280,10 +293,11 @@ def _data_status(ledger: Ledger, report: AuditReport) -> str:
     parts = []
     for name, dmap in ledger.datasets.items():
         present = [n for n in dmap.ours if n in ran]
-        if dmap.substitute and present:
-            parts.append(f"{name}: stand-in ({present[0]})")
-        elif present:
+        if any(dmap.is_paper_data(n) for n in present):
             parts.append(f"{name}: present")
+        elif present:
+            hint = _fetch_hint(dmap.paper_copy)  # the paper's own copy, where `make data` can fetch it
+            parts.append(f"{name}: stand-in ({present[0]}" + (f"; paper's data: {hint})" if hint else ")"))
         else:
             hint = _fetch_hint(dmap.ours)
             parts.append(f"{name}: absent" + (f" ({hint})" if hint else ""))

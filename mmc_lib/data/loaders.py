@@ -26,11 +26,25 @@ def _pick(mat: dict, keys, path: Path) -> np.ndarray:
     raise KeyError(f"{path.name}: none of the keys {keys} found; the file holds {present}")
 
 
-def _as_rows(view: np.ndarray) -> np.ndarray:
-    view = np.asarray(view)
+def _as_rows(view) -> np.ndarray:
+    """A dense float64 array; scipy sparse matrices (e.g. BBCSport's term counts) are densified first
+    (``np.asarray`` of a sparse matrix would give a 0-d object array)."""
     if hasattr(view, "toarray"):
         view = view.toarray()
     return np.asarray(view, dtype=np.float64)
+
+
+def _samples_first(view: np.ndarray, layout: str, n_samples: int, path: Path, i: int) -> np.ndarray:
+    """``view`` as samples × features, given the file's declared ``layout``; a view whose sample axis does not
+    hold ``n_samples`` rows (one per label) is an error naming the file, the view and the shapes."""
+    if layout not in ("samples_x_features", "features_x_samples"):
+        raise ValueError(f"unknown layout {layout!r}; use 'samples_x_features' or 'features_x_samples'")
+    axis = 1 if layout == "features_x_samples" else 0
+    if view.ndim != 2 or view.shape[axis] != n_samples:
+        raise ValueError(f"{path.name}: view {i} has shape {view.shape}, but the file's layout is {layout} with "
+                         f"{n_samples} labels, so axis {axis} should have {n_samples} entries; "
+                         "the file is not the registered data set")
+    return view.T if axis == 1 else view
 
 
 def load_mat_keys(paths: list[Path], options: dict):
@@ -40,12 +54,32 @@ def load_mat_keys(paths: list[Path], options: dict):
     return views, _pick(mat, options["label_key"], paths[0])
 
 
+def _cell_labels(mat: dict, options: dict, path: Path) -> np.ndarray:
+    """The label vector; with ``label_cell`` the key holds a cell of per-view copies, which must agree."""
+    labels = _pick(mat, options["label_key"], path)
+    if not options.get("label_cell"):
+        return labels
+    copies = [np.asarray(c).ravel() for c in labels.ravel()]
+    if not copies or any(not np.array_equal(copies[0], c) for c in copies[1:]):
+        raise ValueError(f"{path.name}: the per-view label copies in {options['label_key']!r} disagree")
+    return copies[0]
+
+
 def load_mat_cell(paths: list[Path], options: dict):
-    """One .mat file whose ``X`` is a MATLAB cell array of views (either orientation)."""
+    """One .mat file whose ``X`` (or ``options["cell_key"]``) is a MATLAB cell array of views.
+
+    Without ``options["layout"]`` each view may be either orientation (``datasets.load`` orients it by the label
+    count). With ``layout="samples_x_features"`` or ``"features_x_samples"`` the file's stated layout is applied
+    and checked: a view of any other shape raises ``ValueError``. ``label_cell=True``: the labels are a cell of
+    identical per-view copies (BBCSport, BDGP, NGs)."""
     mat = _loadmat(paths[0])
     cell = _pick(mat, options.get("cell_key", "X"), paths[0]).ravel()
     views = [_as_rows(v) for v in cell]
-    return views, _pick(mat, options["label_key"], paths[0])
+    labels = _cell_labels(mat, options, paths[0])
+    if "layout" in options:
+        n = int(np.asarray(labels).size)
+        views = [_samples_first(v, options["layout"], n, paths[0], i) for i, v in enumerate(views)]
+    return views, labels
 
 
 def load_mat_separate(paths: list[Path], options: dict):

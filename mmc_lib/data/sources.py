@@ -174,8 +174,8 @@ def _raw(repo: str, commit: str, path: str) -> str:
 
 
 def _esp(name: str, keys: tuple[str, ...], blob: str) -> Remote:
-    return Remote(f"multimodal/esp-game/{name}", (_raw("Xiaoqiang-Yan/TNNLS-DCIB", _DCIB_COMMIT, f"dataset/esp/{name}"),),
-                  git_blob=blob,
+    url = _raw("Xiaoqiang-Yan/TNNLS-DCIB", _DCIB_COMMIT, f"dataset/esp/{name}")
+    return Remote(f"multimodal/esp-game/{name}", (url,), git_blob=blob,
                   check=("rows_match_labels", (("keys", keys), ("label_file", "multimodal/esp-game/L.mat"),
                                                ("label_key", "L"))))
 
@@ -257,8 +257,8 @@ SOURCES: dict[str, Source | NoPublicCopy] = {s.name: s for s in [
         "fashion-mnist",
         (_idx("FashionMNIST", _FASHION_MIRRORS, "train-images-idx3-ubyte.gz", 26_421_880,
               "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-         _idx("FashionMNIST", _FASHION_MIRRORS, "train-labels-idx1-ubyte.gz", 29_515, "25c81989df183df01b3e8a0aad5dffbe",
-              "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
+         _idx("FashionMNIST", _FASHION_MIRRORS, "train-labels-idx1-ubyte.gz", 29_515,
+              "25c81989df183df01b3e8a0aad5dffbe", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
          _idx("FashionMNIST", _FASHION_MIRRORS, "t10k-images-idx3-ubyte.gz", 4_422_102,
               "bef4ecab320f06d8554ea6380940ec79"),
          _idx("FashionMNIST", _FASHION_MIRRORS, "t10k-labels-idx1-ubyte.gz", 5_148, "bb300cfdad3c16e7a12a480ee83cd310",

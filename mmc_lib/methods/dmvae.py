@@ -346,7 +346,10 @@ def _phase_recon(model: DMVAE, x, gen) -> list[dict]:
                  module=model.encoders_, limit=cfg.divergence_limit)
 
 
-def _align_terms(model: DMVAE, x, idx, gen, *, mixture: bool = True) -> dict:
+def align_terms(model: DMVAE, x, idx, gen, *, mixture: bool = True) -> dict:
+    """Phase 2's named terms on the rows ``idx`` of the tensors ``x`` (image, text), drawing noise from ``gen``:
+    reconstructions from the joint latent, VaDE's KL (N(0, I) during the warm-up), the experts' symmetric KL and the
+    cross-generations. Keys starting with ``_`` hold the sampled latents (notebook 04 rebuilds one batch by hand)."""
     cfg = model.config_
     (mu_a, lv_a), (mu_b, lv_b) = (enc(xm[idx]) for enc, xm in zip(model.encoders_, x))
     if cfg.posterior == "poe":
@@ -368,11 +371,19 @@ def _align_terms(model: DMVAE, x, idx, gen, *, mixture: bool = True) -> dict:
     }
 
 
+def align_total(model: DMVAE, terms: dict, *, mixture: bool = True) -> torch.Tensor:
+    """Phase 2's objective (notebook 04, section 1) from the terms of :func:`align_terms`."""
+    cfg, w = model.config_, model.weights_
+    return (w[0] * terms["rec_a"] + w[1] * terms["rec_b"] + cfg.beta * terms["kl_mog" if mixture else "kl"]
+            + cfg.consistency * terms["consistency"]
+            + cfg.cross * (w[1] * terms["cross_ab"] + w[0] * terms["cross_ba"]))
+
+
 def _phase_align(model: DMVAE, x, gen) -> list[dict]:
     """Phase 2: joint posterior; consistency between the experts; cross-generation. The first ``align_warmup``
     epochs use the N(0, I) prior; then the mixture prior is fitted to the (now aligned) joint means and trained on
     (VaDE's initialisation, done once the two experts agree rather than on phase 1's unrelated latents)."""
-    cfg, w = model.config_, model.weights_
+    cfg = model.config_
     warmup = min(cfg.align_warmup, cfg.epochs_align)
 
     def run(epochs: int, mixture: bool) -> list[dict]:
@@ -380,10 +391,8 @@ def _phase_align(model: DMVAE, x, gen) -> list[dict]:
         params += list(model.prior_.parameters()) if mixture else []
 
         def loss_fn(idx, epoch):
-            t = {k: v for k, v in _align_terms(model, x, idx, gen, mixture=mixture).items() if not k.startswith("_")}
-            t["total"] = (w[0] * t["rec_a"] + w[1] * t["rec_b"] + cfg.beta * t["kl_mog" if mixture else "kl"]
-                          + cfg.consistency * t["consistency"]
-                          + cfg.cross * (w[1] * t["cross_ab"] + w[0] * t["cross_ba"]))
+            t = {k: v for k, v in align_terms(model, x, idx, gen, mixture=mixture).items() if not k.startswith("_")}
+            t["total"] = align_total(model, t, mixture=mixture)
             return t
 
         return train(loss_fn, torch.optim.Adam(params, lr=cfg.lr), _batches(model, len(x[0]), gen), epochs,
@@ -411,7 +420,7 @@ def _phase_refine(model: DMVAE, x, gen) -> list[dict]:
 
     def loss_fn(idx, epoch):
         with torch.no_grad():
-            a = _align_terms(model, x, idx, gen)  # recomputed below with gradients into the decoders only
+            a = align_terms(model, x, idx, gen)  # recomputed below with gradients into the decoders only
         t = {"rec_a": nll(model.decoders_[0], a["_z"], x[0][idx]), "rec_b": nll(model.decoders_[1], a["_z"], x[1][idx]),
              "cross_ab": nll(model.decoders_[1], a["_z_a"], x[1][idx]),
              "cross_ba": nll(model.decoders_[0], a["_z_b"], x[0][idx])}

@@ -194,10 +194,10 @@ class _Tree(nn.Module):
             else:
                 mu_p, logvar_p = self.prior[str(nid)](z_parent).chunk(2, dim=1)
                 logvar_p = logvar_p.clamp(-LOGVAR_LIMIT, LOGVAR_LIMIT)
-            mu_q, logvar_q = _precision_weighted(mu_hat, logvar_hat, mu_p, logvar_p)  # TreeVAE eq. 6
+            mu_q, logvar_q = precision_weighted(mu_hat, logvar_hat, mu_p, logvar_p)  # TreeVAE eq. 6
             z = mu_q + torch.randn_like(mu_q) * (0.5 * logvar_q).exp() if sample else mu_q
             out["prob"][nid], out["z"][nid], out["mu"][nid] = prob, z, mu_q
-            out["kl_node"][nid] = _gaussian_kl(mu_q, logvar_q, mu_p, logvar_p)  # (B,)
+            out["kl_node"][nid] = normal_kl(mu_q, logvar_q, mu_p, logvar_p)  # (B,)
             if node.is_leaf:
                 continue
             # the inference router reads a stop-gradient copy of d: the encoder cannot move every sample to one
@@ -208,7 +208,7 @@ class _Tree(nn.Module):
                 out["kl_dec"][nid] = torch.zeros_like(prob)
                 stack.append((node.children[0], prob, z))
                 continue
-            out["kl_dec"][nid] = _bernoulli_kl(q_left, p_left)
+            out["kl_dec"][nid] = bernoulli_kl(q_left, p_left)
             stack.append((node.children[1], prob * (1 - q_left), z))
             stack.append((node.children[0], prob * q_left, z))
         return out
@@ -270,19 +270,19 @@ class _Tree(nn.Module):
         return {"images": images, "leaf": at, "z": z}
 
 
-def _precision_weighted(mu_hat, logvar_hat, mu_p, logvar_p):
+def precision_weighted(mu_hat, logvar_hat, mu_p, logvar_p):
     """Ladder-VAE posterior: the product of the bottom-up Gaussian and the top-down prior (TreeVAE eq. 6)."""
     prec_hat, prec_p = (-logvar_hat).exp(), (-logvar_p).exp()
     var_q = 1.0 / (prec_hat + prec_p)
     return var_q * (mu_hat * prec_hat + mu_p * prec_p), var_q.log()
 
 
-def _gaussian_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
+def normal_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
     """KL(N(μ_q, σ_q²) ‖ N(μ_p, σ_p²)) summed over latent dimensions, (B,)."""
     return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p) ** 2) / logvar_p.exp() - 1).sum(1)
 
 
-def _bernoulli_kl(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+def bernoulli_kl(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """KL(Bern(q) ‖ Bern(p)), (B,) — the decision term of TreeVAE eq. 10."""
     return q * (q / p).log() + (1 - q) * ((1 - q) / (1 - p)).log()
 
@@ -615,7 +615,7 @@ class _FlatVAE(nn.Module):
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
         rec = F.binary_cross_entropy_with_logits(self.decoder(z), x, reduction="none").sum(1).mean()
-        kl = _gaussian_kl(mu, logvar, torch.zeros_like(mu), torch.zeros_like(mu)).mean()
+        kl = normal_kl(mu, logvar, torch.zeros_like(mu), torch.zeros_like(mu)).mean()
         return {"rec": rec, "kl": kl, "total": rec + kl}
 
 

@@ -8,11 +8,20 @@ start at the notebook's ``seed`` parameter, and the number of seeds is the budge
 (0, 1, 2, 3, 4)
 >>> budget("02_dm2c", "smoke").dm2c.epochs
 11
+
+A notebook changes a field without editing this file: ``budget(study, profile, **changes)``, where a key
+``a__b`` reaches field ``b`` of the dataclass in field ``a`` (notebooks 04 and 05 take these as their
+``budget_changes`` parameter):
+
+>>> budget("05_treediffusion", "smoke", diffusion__steps=50, n_seeds=1).diffusion.steps
+50
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from mmc_lib.methods.aligners import ContrastiveConfig
 from mmc_lib.methods.deep_baselines import DeepClusterConfig
@@ -336,9 +345,10 @@ _STUDIES = {"00_data_and_baselines": _baselines, "01_ddmc": _ddmc, "02_dm2c": _d
 GPU_BUDGETS = ("gpu", "gpu-small")
 
 
-def budget(study: str, profile: str):
+def budget(study: str, profile: str, **changes: Any):
     """The budget of ``study`` (a notebook stem, e.g. ``"01_ddmc"``) under ``profile`` (a profile, or one of
-    :data:`GPU_BUDGETS` for the studies that have one).
+    :data:`GPU_BUDGETS` for the studies that have one), with ``changes`` applied (:func:`with_changes`:
+    ``diffusion__steps=100`` sets ``budget.diffusion.steps``).
 
     >>> budget("01_ddmc", "gpu").n_selection_runs, budget("01_ddmc", "gpu").competitor_seeds("DEMVC")
     (20, (0, 1, 2))
@@ -348,9 +358,38 @@ def budget(study: str, profile: str):
     if profile in GPU_BUDGETS:
         if study not in _GPU_STUDIES:
             raise ValueError(f"study {study!r} has no {profile!r} budget; studies with one: {sorted(_GPU_STUDIES)}")
-        return _GPU_STUDIES[study](small=profile == "gpu-small")
+        return with_changes(_GPU_STUDIES[study](small=profile == "gpu-small"), **changes)
     check_profile(profile)
-    return _STUDIES[study](profile)
+    return with_changes(_STUDIES[study](profile), **changes)
+
+
+def with_changes(obj, **changes: Any):
+    """A copy of the frozen dataclass ``obj`` with fields replaced; a key ``a__b`` replaces field ``b`` of the
+    dataclass held in field ``a`` (any depth). An unknown field raises ValueError naming the known ones.
+
+    >>> with_changes(DiffusionConfig(), sample_steps=5).sample_steps
+    5
+    """
+    if not changes:
+        return obj
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise ValueError(f"cannot change {sorted(changes)} of {type(obj).__name__}: it is not a dataclass")
+    names = [f.name for f in dataclasses.fields(obj)]
+    direct: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in changes.items():
+        head, _, rest = key.partition("__")
+        if head not in names:
+            raise ValueError(f"{type(obj).__name__} has no field {head!r}; fields: {names}")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            direct[head] = value
+    for head, sub in nested.items():
+        if head in direct:
+            raise ValueError(f"both {head!r} and {head}__… given; change one or the other")
+        direct[head] = with_changes(getattr(obj, head), **sub)
+    return dataclasses.replace(obj, **direct)
 
 
 # --- notebook 05
@@ -418,3 +457,66 @@ def _treediffusion_gpu(small: bool = False) -> TreeDiffusionBudget:
 
 
 _GPU_STUDIES = {"01_ddmc": _ddmc_gpu, "05_treediffusion": _treediffusion_gpu}
+
+# --- notebook 06
+
+#: notebook 06's real sets: the generalisation suite (no paper uses them), then our five stand-ins
+GENERALISATION_DATASETS = ("3sources", "bbcsport", "bdgp", "100leaves", "ngs", "webkb")
+GENERALISATION_ALL = GENERALISATION_DATASETS + ("mnist-usps", "synthetic3d", "prokaryotic", "wikipedia", "cub")
+
+
+@dataclass(frozen=True)
+class GeneralisationBudget:
+    """Notebook 06: every affordable multi-view method on eleven real sets, with the defaults of notebooks 00/01.
+
+    Cuts in the full profile (2-core CPU, 60 minutes for the notebook): SiMVC/CoMVC/DDMC keep the 100 epochs of
+    notebook 01 but one restart (notebook 01: two); MNIST-USPS is a stratified 2000-row subsample; the deep
+    competitors EAMC, DIVIDE and SCMVC run one seed on 3Sources only (the smallest set); DEMVC, MFLVC, SEM and
+    SSLNMVC are left out (their authors' schedules cost minutes per fit even on 600 rows: notebook 01)."""
+
+    profile: str
+    datasets: tuple[str, ...] = GENERALISATION_ALL
+    n_seeds: int = 3
+    epochs: int = 100  # SiMVC / CoMVC / DDMC, as notebook 01
+    n_restarts: int = 1
+    max_samples: dict = field(default_factory=lambda: {"mnist-usps": 2000})  # stratified row caps per data set
+    default_max_samples: int | None = None  # cap for every other data set (None: all rows)
+    classical: tuple[str, ...] = ("KM", "Ncuts", "AmKM", "AmNcuts", "CoregMVSC")
+    competitors: tuple[str, ...] = ("RMKMC", "SwMC", "ONMSC", "SMCMB")  # classical rows of notebook 01
+    competitor_options: dict = field(default_factory=dict)  # constructor keywords (full: the authors' defaults)
+    deep: tuple[str, ...] = ("SiMVC", "CoMVC", "DDMC")
+    #: deep competitors: the data sets each runs on, one seed (see the class docstring)
+    deep_competitors: dict = field(default_factory=lambda: {m: ("3sources",) for m in ("EAMC", "DIVIDE", "SCMVC")})
+    n_deep_competitor_seeds: int = 1
+    alpha: float = 0.1  # DDMC defaults of notebook 01, not tuned on labels
+    beta: float = 0.1
+    rope: float = 0.01  # Bayesian signed-rank: ACC differences within ±1 point count as equivalent
+    alpha_test: float = 0.05  # significance level of the Friedman / Nemenyi tests
+
+    def seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_seeds)
+
+    def deep_competitor_seeds(self, seed: int = 0) -> tuple[int, ...]:
+        return _seeds(seed, self.n_deep_competitor_seeds)
+
+    def cap(self, dataset: str) -> int | None:
+        return self.max_samples.get(dataset, self.default_max_samples)
+
+    @property
+    def ranked_methods(self) -> tuple[str, ...]:
+        """The methods that run on every data set and seed (the rank table and the tests)."""
+        return self.classical + self.competitors + self.deep
+
+
+def _generalisation(profile: str) -> GeneralisationBudget:
+    if profile == "full":
+        return GeneralisationBudget(profile)
+    # smoke: 2 sets (the smallest of each suite), 1 seed, 200 rows, a few epochs, the short competitor schedules
+    return GeneralisationBudget(profile, datasets=("3sources", "synthetic3d"), n_seeds=1, epochs=4,
+                                default_max_samples=200,
+                                competitor_options={m: COMPETITORS_SMOKE[m]
+                                                    for m in ("RMKMC", "SwMC", "ONMSC", "SMCMB", "EAMC", "DIVIDE",
+                                                              "SCMVC")})
+
+
+_STUDIES["06_generalisation"] = _generalisation

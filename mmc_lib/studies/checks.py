@@ -45,8 +45,28 @@ def _retrieval(data_dir) -> list[dict]:
     return [{"method": "cca", **retrieval_run("cca", 0, "smoke", data_dir)}]
 
 
+def _generalisation(data_dir) -> list[dict]:
+    """KM, AmKM and AmNcuts on fixed subsets of five sets (four of the generalisation suite; autorank needs five),
+    then the notebook's statistics on that 5 × 3 table: average ranks, the Friedman p-value (autorank) and the
+    Bayesian signed-rank probabilities (baycomp, seeded)."""
+    from mmc_lib.studies.data_and_baselines import classical_run
+    from mmc_lib.studies.generalisation import average_ranks, bayesian_signed_rank, rank_test
+
+    sets = {CHECK_DATASET: CHECK_ROWS, "3sources": None, "ngs": 100, "bbcsport": 100, "webkb": 100}
+    methods = ("KM", "AmKM", "AmNcuts")
+    scores = pd.DataFrame({m: {d: classical_run(m, d, 0, max_samples=n, data_dir=data_dir)["acc"]
+                               for d, n in sets.items()} for m in methods})
+    ranks = average_ranks(scores)
+    test = rank_test(scores)
+    bayes = bayesian_signed_rank(scores, "AmKM", "KM", rope=0.01)
+    return [{"method": m, **{f"acc_{d}": scores.loc[d, m] for d in sets}, "rank": ranks[m],
+             "friedman_p": test["friedman_p"], "P(AmKM better)": bayes["P(AmKM better)"]} for m in methods]
+
+
 _CHECKS = {"00_data_and_baselines": (_classical, ["acc", "nmi"]), "01_ddmc": (_deep_mvc, ["acc", "nmi"]),
-           "02_dm2c": (_dm2c, ["acc", "nmi"]), "03_joint_embedding": (_retrieval, ["map_img2txt", "map_txt2img"])}
+           "02_dm2c": (_dm2c, ["acc", "nmi"]), "03_joint_embedding": (_retrieval, ["map_img2txt", "map_txt2img"]),
+           "06_generalisation": (_generalisation, ["acc_synthetic3d", "acc_3sources", "acc_ngs", "acc_bbcsport",
+                                                   "acc_webkb", "rank", "friedman_p", "P(AmKM better)"])}
 
 
 def regression_check(notebook: str, *, data_dir=None) -> str:

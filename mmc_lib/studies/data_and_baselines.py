@@ -61,9 +61,10 @@ def classical_run(method: str, dataset: str, seed: int, *, max_samples: int | No
 # ----------------------------------------------------------------- which data sets
 
 def present_datasets(data_dir: str | None = None) -> list[str]:
-    """Registered data sets whose files are on this machine, in registry order."""
-    return [name for name in REGISTRY  # DM2C's mixed-modal files have no pairs: notebook 02 reads them
-            if available(name, data_dir=data_dir) and REGISTRY[name].loader != "dm2c_mixed"]
+    """Registered data sets of the papers' suite whose files are on this machine, in registry order (the
+    generalisation suite, ``suite="generalisation"``, is notebook 06's)."""
+    return [name for name, entry in REGISTRY.items()  # DM2C's mixed-modal files have no pairs: notebook 02 reads them
+            if entry.suite == "papers" and available(name, data_dir=data_dir) and entry.loader != "dm2c_mixed"]
 
 
 def baseline_datasets(present: Iterable[str]) -> list[str]:

@@ -156,13 +156,14 @@ def generative_scores(model: DMVAE, pairs: Pairs, stage: str, *, seed: int, fid_
 
 
 def dmvae_run(dataset: str, seed: int, profile: str, *, device: str = "cpu", data_dir: str | None = None,
-              cache_dir: str | None = None) -> dict:
+              cache_dir: str | None = None, changes: dict | None = None) -> dict:
     """Fit D-MVAE on ``dataset`` with ``seed`` under ``profile``'s budget; scores of the three read-outs.
 
+    ``changes`` are the notebook's ``budget_changes`` (:func:`mmc_lib.studies.budgets.budget`).
     Returns flat keys ``"<metric>"`` (latent, shared) and ``"<read-out>/<metric>"`` (generative), plus timings.
     With ``cache_dir`` the run's curves, latent snapshots and sample grids go to ``<cache_dir>/artifacts``.
     """
-    b = budget(NOTEBOOK, profile)
+    b = budget(NOTEBOOK, profile, **(changes or {}))
     pairs = paired_data(dataset, b.mnist_train if dataset == "mnist" else None, data_dir)
     extractor = digit_extractor(epochs=b.digit_epochs, max_samples=b.digit_train, data_dir=data_dir,
                                 cache_dir=cache_dir)[0] if dataset != "cub" else None
@@ -306,3 +307,57 @@ def main_table(stats: pd.DataFrame, dataset: str) -> pd.DataFrame:
         if f"{metric}_mean" in part and part[f"{metric}_mean"].notna().any():
             out[heading] = [mean_std(m, s, scale=scale) for m, s in zip(part[f"{metric}_mean"], part[f"{metric}_std"])]
     return pd.DataFrame(out, index=part.index)
+
+
+#: the budget fields a student is most likely to change (``budget_changes`` keys) and what each sets
+BUDGET_FIELDS = (
+    ("n_seeds", "seeds per table cell"),
+    ("mnist_train", "MNIST-Text training pairs (None: all 8000)"),
+    ("fid_samples", "held-out pairs translated text → image for FID"),
+    ("image__epochs_recon", "MNIST-Text phase 1 epochs (single-modal reconstruction)"),
+    ("image__epochs_align", "MNIST-Text phase 2 epochs (cross-modal alignment)"),
+    ("image__epochs_refine", "MNIST-Text phase 3 epochs (adversarial + diffusion, encoders frozen)"),
+    ("image__posterior", "joint posterior: 'poe' (product) or 'moe' (mixture) of experts"),
+    ("image__adversarial", "weight of the hinge adversarial term in phase 3"),
+    ("image__refine_strength", "refinement starts from the decode noised to this fraction of T"),
+    ("image__diffusion__train_steps", "T, the DDPM's noise steps"),
+    ("image__diffusion__sample_steps", "DDIM steps when refining"),
+    ("features__epochs_recon", "CUB phase 1 epochs"),
+    ("features__epochs_align", "CUB phase 2 epochs"),
+    ("features__epochs_refine", "CUB phase 3 epochs"),
+)
+
+
+def budget_table(plan) -> pd.DataFrame:
+    """The fields of :data:`BUDGET_FIELDS` in ``plan`` (a ``DMVAEBudget``): key, value and meaning — the short
+    version of the budget a student reads (every field: ``print(plan)``)."""
+    rows = []
+    for key, meaning in BUDGET_FIELDS:
+        value = plan
+        for part in key.split("__"):
+            value = getattr(value, part)
+        rows.append({"budget_changes key": key, "value": value, "what it sets": meaning})
+    return pd.DataFrame(rows).set_index("budget_changes key")
+
+
+#: what each logged loss term is (notebook 04's training curves); modality 0 is the image (MNIST-Text) or image
+#: features (CUB), modality 1 the text
+TERM_LABELS = {
+    "rec_a": "rec_a: −log p(x_a | z), image",
+    "rec_b": "rec_b: −log p(x_b | z), text",
+    "kl_a": "kl_a: KL(q_a ‖ N(0, I))",
+    "kl_b": "kl_b: KL(q_b ‖ N(0, I))",
+    "kl": "kl: KL(q ‖ N(0, I)), warm-up",
+    "kl_mog": "kl_mog: KL to the mixture prior (VaDE)",
+    "consistency": "consistency: KL(q_a‖q_b) + KL(q_b‖q_a)",
+    "cross_ab": "cross_ab: −log p(x_b | z_a), text from image",
+    "cross_ba": "cross_ba: −log p(x_a | z_b), image from text",
+    "adv_0": "adv_0: −E[D_0(x̂_a)], decoder vs critic, image",
+    "adv_1": "adv_1: −E[D_1(x̂_b)], decoder vs critic, text",
+    "diffusion_0": "diffusion_0: DDPM ε-MSE, image",
+    "diffusion_1": "diffusion_1: DDPM ε-MSE, text",
+    "disc": "disc: critics' hinge loss",
+}
+#: terms that can be negative (hinge losses of the decoders): drawn on a linear axis, apart from the others
+SIGNED_TERMS = ("adv_0", "adv_1", "disc")
+

@@ -68,7 +68,8 @@ def run_key(params: dict, salt: str = "") -> str:
 
 
 #: modules whose code cannot change a run's result (presentation, publishing, grading)
-_NOT_RESULT_CODE = ("plotting.py", "publish.py", "run_all.py", "audit", "studies/gpu_runner.py")
+_NOT_RESULT_CODE = ("plotting.py", "publish.py", "run_all.py", "audit", "studies/gpu_runner.py", "catalog.py", "site.py",
+                    "browser.py")
 
 
 @functools.lru_cache(maxsize=1)

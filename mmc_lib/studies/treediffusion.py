@@ -4,7 +4,8 @@ One seed = one :func:`tree_run`: fit TreeVAE on the 8k training images, score it
 generate from both (overall and per leaf), score FID against the held-out 2k images with our digit classifier's
 features, and the classifier-predicted purity of each leaf's generations. The fitted models are kept in the study
 cache (``models_<seed>.pt``) so the notebook draws its figures without refitting. :func:`baseline_run` gives the
-k-means and flat VAE + k-means rows on the same images.
+k-means and flat VAE + k-means rows on the same images. Every function takes the notebook's ``budget_changes`` as
+``changes`` (:func:`mmc_lib.studies.budgets.budget`), so a student changes a knob without editing the library.
 """
 
 from __future__ import annotations
@@ -28,20 +29,30 @@ NOTEBOOK = "05_treediffusion"
 CLUSTER_METRICS = ["acc", "nmi", "ari", "leaf_purity", "dendrogram_purity"]
 
 
-@lru_cache(maxsize=2)
-def images(profile: str, data_dir: str | None = None):
+def plan(profile: str, changes: dict | None = None):
+    """This notebook's budget under ``profile`` with the notebook's ``changes`` (``{"diffusion__steps": 100}``)."""
+    return budget(NOTEBOOK, profile, **(changes or {}))
+
+
+def images(profile: str, data_dir: str | None = None, changes: dict | None = None):
     """``(x_train, y_train, x_test, y_test)`` of the budget (train capped in smoke; test = FID reals)."""
-    b = budget(NOTEBOOK, profile)
-    x_tr, y_tr, x_te, y_te = mnist_split(data_dir, max_samples=b.max_train)
-    if b.max_test is not None:
-        x_te, y_te = x_te[: b.max_test], y_te[: b.max_test]
+    b = plan(profile, changes)
+    return _images(b.max_train, b.max_test, data_dir)
+
+
+@lru_cache(maxsize=2)
+def _images(max_train: int | None, max_test: int | None, data_dir: str | None):
+    x_tr, y_tr, x_te, y_te = mnist_split(data_dir, max_samples=max_train)
+    if max_test is not None:
+        x_te, y_te = x_te[:max_test], y_te[:max_test]
     return x_tr, y_tr, x_te, y_te
 
 
-def extractor(profile: str, data_dir: str | None, cache_dir: str | Path) -> tuple[DigitFeatures, float]:
+def extractor(profile: str, data_dir: str | None, cache_dir: str | Path,
+              changes: dict | None = None) -> tuple[DigitFeatures, float]:
     """The FID feature extractor (our digit CNN, trained once on the train split; cached) and its test accuracy."""
-    return cached_digit_features(Path(cache_dir) / "extractor.pt", lambda: images(profile, data_dir),
-                                 epochs=budget(NOTEBOOK, profile).extractor_epochs)
+    return cached_digit_features(Path(cache_dir) / "extractor.pt", lambda: images(profile, data_dir, changes),
+                                 epochs=plan(profile, changes).extractor_epochs)
 
 
 @torch.no_grad()
@@ -55,15 +66,16 @@ def consistency(net: DigitFeatures, generations: list[np.ndarray]) -> float:
     return float(np.mean(shares))
 
 
-def tree_run(seed: int, profile: str, data_dir: str | None, cache_dir: str, device: str = "cpu") -> dict:
+def tree_run(seed: int, profile: str, data_dir: str | None, cache_dir: str, device: str = "cpu",
+             changes: dict | None = None) -> dict:
     """One seed of TreeVAE + TreeDiffusion: clustering metrics, FIDs, consistency, timings (models cached).
 
     ``profile`` names the budget (a profile, or ``"gpu"`` for the denoiser at the authors' schedule); ``device`` is
     where TreeVAE and the denoiser train (not part of the cache key: :data:`mmc_lib.studies.grid.UNKEYED`); the FID
-    extractor stays on the CPU."""
-    b = budget(NOTEBOOK, profile)
-    x_tr, y_tr, x_te, y_te = images(profile, data_dir)
-    net, _ = extractor(profile, data_dir, cache_dir)
+    extractor stays on the CPU. ``changes``: the notebook's ``budget_changes``."""
+    b = plan(profile, changes)
+    x_tr, y_tr, x_te, y_te = images(profile, data_dir, changes)
+    net, _ = extractor(profile, data_dir, cache_dir, changes)
     start = time.perf_counter()
     tree = TreeVAE(b.n_clusters, max_depth=b.max_depth, seed=seed, config=b.tree, device=device).fit(x_tr)
     t_tree = time.perf_counter() - start
@@ -104,14 +116,14 @@ def scores(tree: TreeVAE, x: np.ndarray, y: np.ndarray) -> dict:
             "dendrogram_purity": dendrogram_purity(y, leaves, tree.leaf_paths_)}
 
 
-def baseline_run(method: str, seed: int, profile: str, data_dir: str | None) -> dict:
+def baseline_run(method: str, seed: int, profile: str, data_dir: str | None, changes: dict | None = None) -> dict:
     """k-means on pixels or a flat VAE + k-means, on the same training images."""
     from sklearn.cluster import KMeans
 
     if method not in ("k-means", "VAE+k-means"):
         raise ValueError(f"unknown baseline {method!r}; known: ['k-means', 'VAE+k-means']")
-    b = budget(NOTEBOOK, profile)
-    x_tr, y_tr, _, _ = images(profile, data_dir)
+    b = plan(profile, changes)
+    x_tr, y_tr, _, _ = images(profile, data_dir, changes)
     start = time.perf_counter()
     if method == "k-means":
         labels = KMeans(b.n_clusters, n_init=b.kmeans_n_init, random_state=seed).fit_predict(x_tr.reshape(len(x_tr), -1))
@@ -120,6 +132,15 @@ def baseline_run(method: str, seed: int, profile: str, data_dir: str | None) -> 
     report = clustering_report(y_tr, labels)
     return {"acc": report["acc"], "nmi": report["nmi"], "ari": report["ari"], "leaf_purity": report["purity"],
             "seconds": time.perf_counter() - start}
+
+
+def run_params(profile: str, data_dir: str | None, changes: dict | None = None, **axes) -> list[dict]:
+    """The grid of runs over ``axes`` (e.g. ``seed=[0, 1]``) with the notebook's settings; ``changes`` enter the
+    runs (and so their cache keys) only when there are any, so the default runs keep their cached results."""
+    from mmc_lib.studies.grid import grid
+
+    extra = {"changes": [dict(changes)]} if changes else {}
+    return grid(**axes, profile=[profile], data_dir=[data_dir], **extra)
 
 
 def load_models(cache_dir: str | Path, seed: int) -> tuple[TreeVAE, TreeDiffusion]:
@@ -155,9 +176,9 @@ def generation_table(tree_df):
         dataset="mnist")
 
 
-def describe(profile: str) -> str:
+def describe(profile: str, changes: dict | None = None) -> str:
     """One line of what this profile runs (printed at the top of the notebook)."""
-    b = budget(NOTEBOOK, profile)
+    b = plan(profile, changes)
     d = b.diffusion
     return json.dumps({"seeds": b.n_seeds, "train images": b.max_train or 8000, "held-out images": b.max_test or 2000,
                        "leaves": b.n_clusters, "max depth": b.max_depth,
