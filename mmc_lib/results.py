@@ -99,7 +99,7 @@ def record_wall_time(notebook: str, profile: str, seconds: float, *, since: floa
         return False
     payload = json.loads(path.read_text())
     payload["provenance"].update(wall_seconds=round(float(seconds), 1), wall_seconds_source="run_all")
-    path.write_text(json.dumps(payload, indent=1, default=_clean) + "\n")
+    _write(path, payload)
     return True
 
 
@@ -155,8 +155,12 @@ def save_results(notebook: str, rows, *, profile: str, device: str, out_dir=None
         payload["extra"] = extra
     path = results_path(notebook, profile, out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=1, default=_clean) + "\n")
+    _write(path, payload)
     return path
+
+
+def _write(path: Path, payload: dict) -> None:
+    path.write_text(json.dumps(payload, indent=1, default=_clean) + "\n")
 
 
 def load_results(profile: str, *, out_dir=None, notebook: str | None = None) -> list[dict]:
