@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from mmc_lib.methods.generative.treevae import TreeVAE, check_images
-from mmc_lib.nn import Hooks, seeded, train
+from mmc_lib.nn import Hooks, adam, seeded, train
 from mmc_lib.nn.diffusion import DiffusionConfig, conditional_unet, ddim_sample, diffusion_loss
 from mmc_lib.runtime import one_thread, progress, resolve_device
 
@@ -89,7 +89,7 @@ class TreeDiffusion:
         with seeded(self.seed) as gen:
             self.unet_ = conditional_unet(x_np.shape[1], sample_size=x_np.shape[-1], channels=cfg.channels,
                                           image_cond=True, cond_dim=path.shape[1]).to(device)
-            optimiser = torch.optim.Adam(self.unet_.parameters(), lr=cfg.lr)
+            optimiser = adam(self.unet_.parameters(), lr=cfg.lr, config=cfg)
             scheduler = cfg.diffusion.ddpm()
             bar = progress(total=cfg.steps, desc="TreeDiffusion DDPM steps")
 
