@@ -55,7 +55,7 @@ from torch import nn
 from mmc_lib.losses.contrastive import nt_xent
 from mmc_lib.methods.embedding_mvc import kmeans_labels
 from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import Hooks, minibatches, mlp, seeded, to_device_views, train
+from mmc_lib.nn import Hooks, adam, minibatches, mlp, seeded, to_device_views, train
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_config, check_n_clusters, check_views
 
@@ -285,7 +285,7 @@ class MFLVC(MultiViewEstimator):
     def _fit(self, tensors, k, config: MFLVCConfig, generator, y) -> np.ndarray:
         model = MFLVCNet([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
         self.model_ = model
-        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        optimiser = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, config=config)
         n = tensors[0].shape[0]
         batches = full_rows_batches(n, config.batch_size, generator=generator, device=tensors[0].device)
         state: dict = {}

@@ -30,6 +30,7 @@ from torch import nn
 from mmc_lib.losses.ddc import ddc_loss
 from mmc_lib.metrics import accuracy, nmi
 from mmc_lib.nn import DDCHead, TrainerConfig, mlp, seeded, to_device_views, train_module
+from mmc_lib.nn.optim import check_impl
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_config, check_n_clusters, check_views
 
@@ -56,6 +57,7 @@ class MVCConfig:
     cnn_bf16: bool = False  # CNN: convolutions in bfloat16 autocast (CPU speed-up; head and losses stay float32)
     eval_every: int = 1  # with y given to fit: log ACC/NMI every this many epochs (and at the last one)
     n_threads: int = 1  # CPU threads for a fit; 1 makes a fixed seed give the same numbers on any machine
+    optimizer_impl: str | None = None  # torch's Adam: "foreach" | "fused" | "single"; None = "foreach" (mmc_lib.nn.optim)
 
     def __post_init__(self):
         check_config(self, at_least={"latent_dim": 1, "ddc_hidden": 1, "epochs": 1, "batch_size": 2, "n_restarts": 1,
@@ -64,9 +66,12 @@ class MVCConfig:
             raise ValueError(f"unknown encoder {self.encoder!r}; known: {ENCODERS}")
         if self.cnn_padding not in ("valid", "same"):
             raise ValueError(f"unknown cnn_padding {self.cnn_padding!r}; known: 'valid', 'same'")
+        if self.optimizer_impl is not None:
+            check_impl(self.optimizer_impl)
 
     def trainer(self) -> TrainerConfig:
-        return TrainerConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr)
+        return TrainerConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                             optimizer_impl=self.optimizer_impl)
 
 
 def image_side(width: int, view: int | str = "?") -> int:

@@ -48,7 +48,7 @@ from torch import nn
 from mmc_lib.losses.contrastive import nt_xent
 from mmc_lib.methods.embedding_mvc import kmeans_labels
 from mmc_lib.methods.mflvc import MultiViewEstimator, ViewAutoencoder, reconstruction_loss, run_stages
-from mmc_lib.nn import Hooks, minibatches
+from mmc_lib.nn import Hooks, adam, minibatches
 from mmc_lib.validation import check_config
 
 __all__ = ["SEMConfig", "SEM", "cmi_weights", "self_weighted_infonce"]
@@ -164,7 +164,7 @@ class SEM(MultiViewEstimator):
     def _fit(self, tensors, k, config: SEMConfig, generator, y) -> np.ndarray:
         model = SEMNet([t.shape[1] for t in tensors], config).to(tensors[0].device)
         self.model_ = model
-        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        optimiser = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, config=config)
         n, device = tensors[0].shape[0], tensors[0].device
         k_weights = max(2, min(int(config.times_for_k * k), n - 1))
         seeds = iter(np.random.default_rng(self.seed).integers(0, 2**31 - 1, 10_000))

@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from mmc_lib.methods.treevae import TreeVAE, check_images
-from mmc_lib.nn import check_finite_losses, seeded
+from mmc_lib.nn import adam, check_finite_losses, seeded
 from mmc_lib.nn.diffusion import EMA, DiffusionConfig, conditional_unet, ddim_sample, diffusion_loss, warmup_schedule
 from mmc_lib.runtime import one_thread, progress, resolve_device
 
@@ -117,7 +117,7 @@ class TreeDiffusion:
             self.unet_ = conditional_unet(x_np.shape[1], sample_size=x_np.shape[-1], channels=cfg.channels,
                                           image_cond=True, cond_dim=path.shape[1]).to(device)
             self.ema_ = EMA(self.unet_, cfg.ema_decay) if cfg.ema_decay is not None else None
-            optimiser = torch.optim.Adam(self.unet_.parameters(), lr=cfg.lr)
+            optimiser = adam(self.unet_.parameters(), lr=cfg.lr, config=cfg)
             lr_schedule = warmup_schedule(optimiser, cfg.lr_warmup)
             scheduler = cfg.diffusion.ddpm()
             bar = progress(total=cfg.steps, desc="TreeDiffusion DDPM steps")

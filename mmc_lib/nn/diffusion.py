@@ -143,7 +143,8 @@ def warmup_schedule(optimiser: torch.optim.Optimizer, warmup_steps: int) -> torc
     """Linear learning-rate warm-up from ``lr / warmup_steps`` to ``lr`` over the first ``warmup_steps`` steps, then
     constant (DDPM's schedule; the TreeDiffusion code warms up over 5000 steps). ``warmup_steps=0``: constant.
 
-    >>> opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
+    >>> from mmc_lib.nn.optim import adam
+    >>> opt = adam([nn.Parameter(torch.zeros(1))], lr=1.0)
     >>> sched = warmup_schedule(opt, 4)
     >>> [round(opt.param_groups[0]["lr"], 2) for _ in range(6) if not opt.step() and not sched.step()]
     [0.5, 0.75, 1.0, 1.0, 1.0, 1.0]
