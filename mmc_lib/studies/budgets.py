@@ -121,7 +121,8 @@ class DDMCBudget:
     dominant_datasets: tuple[str, ...] = ("cub", "prokaryotic")
     tsne_max_points: int = 1000
     #: the paper's run selection (SiMVC/CoMVC reference code): this many runs per method (seeds ``seed`` …), one
-    #: restart each, the run with the lowest final ``ddc_1`` kept (:func:`mmc_lib.studies.ddmc.select_runs`);
+    #: restart each, checkpointed at its lowest eval ``ddc_1``, the run with the lowest ``ddc_1`` kept
+    #: (:func:`mmc_lib.studies.ddmc.select_runs`);
     #: 0 = not run (the CPU profiles: 20 CNN fits cost ~300 CPU s each)
     n_selection_runs: int = 0
     selection_datasets: tuple[str, ...] = ("mnist-usps",)
@@ -129,6 +130,7 @@ class DDMCBudget:
     selection_epochs: int = 100  # the reference code's n_epochs
     selection_batch_size: int = 100  # the reference code's batch_size
     selection_scale: bool = False  # raw pixels, as the reference code feeds its CNN (no feature-wise min-max)
+    selection_checkpoint_every: int = 4  # each run checkpointed at its lowest eval ddc_1, checked this often (reference: 4)
 
     def seeds(self, seed: int = 0) -> tuple[int, ...]:
         return _seeds(seed, self.n_seeds)
