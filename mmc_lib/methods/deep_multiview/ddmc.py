@@ -151,7 +151,9 @@ class DDMC(DeepMVCEstimator):
     Attributes
     ----------
     labels_, embedding_ (the enhanced representation), assignments_, history_ (per-epoch loss terms),
-    dominant_, view_silhouettes_ (None when ``dominant`` is given), restart_objectives_, snapshots_.
+    dominant_, view_silhouettes_ (None when ``dominant`` is given), restart_objectives_, snapshots_,
+    run_scores_ / selected_run_ / checkpoint_epochs_ (the runs' selection criterion, the run kept, the epoch each
+    run's kept weights come from; ``MVCConfig(selection="ddc1")`` makes them the paper's ``ddc_1`` checkpoints).
 
     Examples
     --------
