@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-import mmc_lib.methods.mvc as mvc
+import mmc_lib.methods.deep_multiview.mvc as mvc
 from mmc_lib.methods import DDMC, CoMVC, MVCConfig, SiMVC
 from mmc_lib.nn import BestCheckpoint, Hooks, train
 

@@ -19,9 +19,9 @@ import pandas as pd
 
 import mmc_lib.methods as methods
 from mmc_lib.data import MultiViewDataset, available, load
-from mmc_lib.methods.classical import choose_dominant_view, per_view_kmeans
-from mmc_lib.methods.ddmc import ABLATIONS, DDMC
-from mmc_lib.methods.mvc import CoMVC, MVCConfig, SiMVC
+from mmc_lib.methods.shared import choose_dominant_view, per_view_kmeans
+from mmc_lib.methods.deep_multiview.ddmc import ABLATIONS, DDMC
+from mmc_lib.methods.deep_multiview.mvc import CoMVC, MVCConfig, SiMVC
 from mmc_lib.metrics import accuracy, clustering_report
 from mmc_lib.results import mean_std
 from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMCBudget
@@ -51,7 +51,7 @@ def datasets_present(names, data_dir=None) -> tuple[list[str], list[str]]:
 @lru_cache(maxsize=32)
 def dominant_choice(dataset: str, max_samples: int | None, data_dir: str | None = None,
                     scale: bool = True) -> tuple[int, tuple[float, ...]]:
-    """(index, silhouettes) of :func:`~mmc_lib.methods.classical.choose_dominant_view` on the capped rows."""
+    """(index, silhouettes) of :func:`~mmc_lib.methods.shared.choose_dominant_view` on the capped rows."""
     ds = load(dataset, data_dir=data_dir, max_samples=max_samples, scale=scale)
     chosen, scores = choose_dominant_view(ds.views, ds.n_clusters, seed=0)
     return chosen, tuple(float(s) for s in scores)
@@ -108,13 +108,13 @@ def device_name(module) -> str:
 def final_ddc1(model, views, batch_size: int | None = None) -> float:
     """The DDC ``ddc_1`` term (Cauchy–Schwarz divergence between clusters) of a fitted SiMVC/CoMVC/DDMC on all
     rows, in eval mode over consecutive full batches, as the reference code's ``evaluate.py`` computes it for its run
-    selection (:func:`mmc_lib.methods.mvc.eval_ddc1`). Unsupervised: it reads the views only, never labels.
+    selection (:func:`mmc_lib.methods.deep_multiview.mvc.eval_ddc1`). Unsupervised: it reads the views only, never labels.
 
     With ``MVCConfig(selection="ddc1")`` the fitted model is each run's lowest-``ddc_1`` checkpoint (checked every
     ``checkpoint_every`` epochs), as in the reference; otherwise the model of the last epoch. Extra random draws
     inside ``losses`` (CoMVC's negatives, DDMC's vCLUB permutation) do not touch ``ddc_1`` and run under a fixed
     seed, so the caller's random state is left as it was."""
-    from mmc_lib.methods.mvc import eval_ddc1
+    from mmc_lib.methods.deep_multiview.mvc import eval_ddc1
     from mmc_lib.nn import to_device_views
 
     net = model.model_

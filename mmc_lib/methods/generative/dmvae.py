@@ -1,7 +1,7 @@
 """D-MVAE — a diffusion-refined multimodal VAE for clustering ("Mutimodal Clustering Based on Diffusion-Multimodal
 VAE"; no official code; our reading of the summary page, with MultiVae's and DiffuseVAE's designs as guides).
 
-* **Dual-branch encoders** (one per modality, :class:`~mmc_lib.methods.dmvae_parts.Encoder`) give Gaussian experts
+* **Dual-branch encoders** (one per modality, :class:`~mmc_lib.methods.generative.dmvae_parts.Encoder`) give Gaussian experts
   q(z | x_m); the **joint posterior is their product (PoE**, MVAE, Wu & Goodman 2018). Why PoE: with both modalities
   always present, the product is sharper than either expert (the latent that clusters), while the experts stay
   usable alone for translation because phase 2 trains them alone (cross-generation + consistency). ``posterior="moe"``
@@ -35,7 +35,7 @@ import torch
 from sklearn.mixture import GaussianMixture
 from torch import nn
 
-from mmc_lib.methods.dmvae_parts import (POSTERIORS, Decoder, DMVAEConfig, Encoder, MoGPrior, denoiser,
+from mmc_lib.methods.generative.dmvae_parts import (POSTERIORS, Decoder, DMVAEConfig, Encoder, MoGPrior, denoiser,
                                          feature_discriminator, hinge_d, hinge_g, kl_gaussians, kl_mog, kl_standard,
                                          mixture_of_experts_sample, nll, patch_discriminator, product_of_experts,
                                          reparameterise, view_kind)

@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from sklearn.preprocessing import minmax_scale, scale
 from torch import nn
 
-from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
+from mmc_lib.methods.deep_multiview.embedding_mvc import EmbeddingMVCEstimator
 from mmc_lib.nn import Hooks, adam, minibatches, train
 from mmc_lib.validation import check_config
 

@@ -2,7 +2,7 @@
 mitigating representation degeneration", NeurIPS 2023), in its default instance: InfoNCE + class mutual
 information (CMI) weights + autoencoder reconstruction.
 
-Per view ``v``: the MFLVC autoencoder (:class:`~mmc_lib.methods.mflvc.ViewAutoencoder`, ``X^v → H^v`` 512-d, its
+Per view ``v``: the MFLVC autoencoder (:class:`~mmc_lib.methods.deep_multiview.mflvc.ViewAutoencoder`, ``X^v → H^v`` 512-d, its
 hidden features) and a per-view projection ``Z^v = normalize(W_v H^v)`` (128-d). Schedule of the authors'
 ``train.py`` (one Adam, lr 3e-4, batches of 256):
 
@@ -46,8 +46,8 @@ from sklearn.metrics import normalized_mutual_info_score
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.embedding_mvc import kmeans_labels
-from mmc_lib.methods.mflvc import MultiViewEstimator, ViewAutoencoder, reconstruction_loss, run_stages
+from mmc_lib.methods.deep_multiview.embedding_mvc import kmeans_labels
+from mmc_lib.methods.deep_multiview.mflvc import MultiViewEstimator, ViewAutoencoder, reconstruction_loss, run_stages
 from mmc_lib.nn import Hooks, adam, minibatches
 from mmc_lib.validation import check_config
 

@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
+from mmc_lib.methods.deep_multiview.embedding_mvc import EmbeddingMVCEstimator
 from mmc_lib.nn import mlp
 from mmc_lib.nn.optim import check_impl
 from mmc_lib.validation import check_config

@@ -1,5 +1,5 @@
 """MFLVC (Xu, Tang, Ren, Peng, Zhu & He, "Multi-level feature learning for contrastive multi-view clustering",
-CVPR 2022), and the parts it shares with SEM (:mod:`mmc_lib.methods.sem`, same group, same code base).
+CVPR 2022), and the parts it shares with SEM (:mod:`mmc_lib.methods.deep_multiview.sem`, same group, same code base).
 
 Per view ``m``: an autoencoder ``X^m → Z^m → X̂^m`` (the low-level features, ``784-500-500-2000-512`` style MLPs,
 ReLU, no BatchNorm), then two heads on ``Z^m`` shared by all views: the high-level features
@@ -53,7 +53,7 @@ from sklearn.preprocessing import minmax_scale
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.embedding_mvc import kmeans_labels
+from mmc_lib.methods.deep_multiview.embedding_mvc import kmeans_labels
 from mmc_lib.metrics import accuracy, nmi
 from mmc_lib.nn import Hooks, adam, minibatches, mlp, seeded, to_device_views, train
 from mmc_lib.runtime import one_thread, resolve_device

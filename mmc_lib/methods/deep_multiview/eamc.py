@@ -55,7 +55,7 @@ from torch import nn
 from torch.func import functional_call
 
 from mmc_lib.losses.ddc import cs_divergence, gaussian_kernel, squared_distances, triu_sum
-from mmc_lib.methods.mvc import DeepMVCEstimator
+from mmc_lib.methods.deep_multiview.mvc import DeepMVCEstimator
 from mmc_lib.metrics import accuracy, nmi
 from mmc_lib.nn import DDCHead, Hooks, adam, minibatches, mlp, train
 from mmc_lib.validation import check_config
