@@ -169,6 +169,26 @@ def train(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimizer,
     return history
 
 
+def train_stages(stages: Sequence[tuple[str, Callable, Callable, int, Hooks | None]], optimiser: torch.optim.Optimizer,
+                 module: torch.nn.Module | None = None, *, limit: float = 1e8, key: str = "stage") -> list[dict]:
+    """A model trained in stages (pretraining, then the clustering objective, then fine-tuning, …): each
+    ``(name, loss_fn, batches, epochs, hooks)`` runs :func:`train` in turn, all with ``optimiser``. The history is one
+    record per epoch with the stage's name under ``key`` and a running ``epoch`` number across the stages.
+
+    >>> w = torch.nn.Parameter(torch.zeros(1))
+    >>> opt = adam([w], lr=0.1)
+    >>> pull = lambda target: (lambda batch, epoch: {"total": ((w - target) ** 2).sum()})
+    >>> hist = train_stages([("to 1", pull(1.0), lambda: [0], 2, None), ("to 3", pull(3.0), lambda: [0], 3, None)], opt)
+    >>> [(r["stage"], r["epoch"]) for r in hist], bool(hist[-1]["total"] < hist[2]["total"])
+    ([('to 1', 1), ('to 1', 2), ('to 3', 3), ('to 3', 4), ('to 3', 5)], True)
+    """
+    history: list[dict] = []
+    for name, loss_fn, batches, epochs, hooks in stages:
+        for record in train(loss_fn, optimiser, batches, epochs, module=module, hooks=hooks, limit=limit):
+            history.append({**record, key: name, "epoch": len(history) + 1})
+    return history
+
+
 def _call_in_eval(module: torch.nn.Module | None, fn: Callable, *args) -> None:
     if module is not None:
         module.eval()
