@@ -26,7 +26,7 @@ import torch
 
 from mmc_lib.data import load
 from mmc_lib.methods import DDMC, CoMVC, MVCConfig
-from mmc_lib.methods.classical import choose_dominant_view
+from mmc_lib.methods.shared import choose_dominant_view
 from mmc_lib.metrics import accuracy, nmi
 from mmc_lib.nn import to_device_views
 from mmc_lib.validation import check_views

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmc_lib.nn import Hooks, minibatches, seeded, train
+from mmc_lib.nn import Hooks, adam, minibatches, seeded, train
 
 
 def frechet_distance(real: np.ndarray, fake: np.ndarray) -> float:
@@ -90,7 +90,7 @@ def train_digit_features(x_train: np.ndarray, y_train: np.ndarray, x_test: np.nd
     x, y = torch.as_tensor(x_train, device=device), torch.as_tensor(y_train, device=device)
     with seeded(seed) as gen:
         net = DigitFeatures(int(max(y_train.max(), y_test.max())) + 1).to(device)
-        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        opt = adam(net.parameters(), lr=1e-3)
 
         def loss_fn(idx, epoch):
             ce = F.cross_entropy(net(x[idx]), y[idx])

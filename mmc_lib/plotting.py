@@ -55,7 +55,8 @@ def save_figure(fig, name: str, *, out_dir=None) -> Path:
 
 
 def axes_labels(fig) -> list[dict]:
-    """Title and x/y labels of every visible panel that shows data (colorbars marked as such).
+    """Title and x/y labels of every visible panel that shows data (colorbars marked as such), its grid row and
+    the titles of its legends.
 
     An axis shared with a labelled sibling (``sharey=True`` panels, ``twinx``) counts as labelled.
     """
@@ -68,8 +69,21 @@ def axes_labels(fig) -> list[dict]:
         panels.append({"title": ax.get_title(), "xlabel": ax.get_xlabel() or next(
             (a.get_xlabel() for a in [*siblings_x, *_twins(ax)] if a.get_xlabel()), ""),
             "ylabel": ax.get_ylabel() or next((a.get_ylabel() for a in siblings_y if a.get_ylabel()), ""),
-            "colorbar": hasattr(ax, "_colorbar")})
+            "colorbar": hasattr(ax, "_colorbar"), "row": _row(ax), "legends": _legend_titles(ax)})
     return panels
+
+
+def _row(ax) -> int | None:
+    """The grid row of a subplot (``None`` for a free-standing axes such as a colorbar)."""
+    spec = ax.get_subplotspec() if hasattr(ax, "get_subplotspec") else None
+    return None if spec is None else int(spec.rowspan.start)
+
+
+def _legend_titles(ax) -> list[str]:
+    """The title of every legend drawn in ``ax`` (``""`` for an untitled one, e.g. the modality markers)."""
+    from matplotlib.legend import Legend
+
+    return [a.get_title().get_text() for a in ax.get_children() if isinstance(a, Legend)]
 
 
 def _twins(ax) -> list:

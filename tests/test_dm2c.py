@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from mmc_lib.data import available
-from mmc_lib.methods.dm2c import DM2C, check_modality, diverged
-from mmc_lib.methods.dm2c_parts import DM2CConfig, DM2CNets, critic_losses, forward, generator_losses
+from mmc_lib.methods.crossmodal.dm2c import DM2C, check_modality, diverged
+from mmc_lib.methods.crossmodal.dm2c_parts import DM2CConfig, DM2CNets, critic_losses, forward, generator_losses
 from mmc_lib.metrics import accuracy
 
 TINY = DM2CConfig(hidden=(16,), latent_dim=8, gen_hidden=(16,), pretrain_epochs=3, epochs=3, batch_size=32,

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from mmc_lib.data.mnist_text import ALPHABET, VOCAB_SIZE, decode, encode, mnist_text, spell
-from mmc_lib.methods import dmvae_parts as parts
-from mmc_lib.methods.dmvae import DMVAE, STAGES
-from mmc_lib.methods.dmvae_parts import DMVAEConfig
+from mmc_lib.methods.generative import dmvae_parts as parts
+from mmc_lib.methods.generative.dmvae import DMVAE, STAGES
+from mmc_lib.methods.generative.dmvae_parts import DMVAEConfig
 from mmc_lib.nn.diffusion import DiffusionConfig
 from mmc_lib.studies import dmvae as study
 from mmc_lib.studies.budgets import budget
@@ -264,3 +264,22 @@ def test_cluster_order_matches_clusters_to_classes():
     y = np.array([0, 0, 1, 1, 2, 2])
     labels = np.array([2, 2, 0, 0, 1, 1])
     assert study.cluster_order(labels, y, 3).tolist() == [2, 0, 1]
+
+
+def test_fid_uses_held_out_pairs_only_and_kid_decides_below_the_dimension():
+    """FID/KID compare generations with held-out pairs only (CUB: the 120 held-out pairs, never the 480 training
+    pairs), and the generation table names the feature space, the extractor's accuracy and the deciding score."""
+    rng = np.random.default_rng(0)
+    pairs = study.Pairs("cub", (rng.normal(size=(48, 16)), rng.normal(size=(48, 4))), np.arange(48) % 3,
+                        (rng.normal(size=(12, 16)), rng.normal(size=(12, 4))), np.arange(12) % 3, 3)
+    real, text, labels = study.translation_inputs(pairs, fid_samples=1000)
+    assert np.array_equal(real, pairs.test[0]) and np.array_equal(text, pairs.test[1]) and len(labels) == 12
+    raw = _fake_raw()
+    for method in study.READOUTS:
+        raw[f"{method}/fid_n"] = np.where(raw.dataset == "cub", 120, 1000)
+        raw[f"{method}/fid_dims"] = np.where(raw.dataset == "cub", 1024, 128)
+        raw[f"{method}/kid"] = 0.01
+    table = study.generation_table(raw, study.summary(raw), extractor_acc=0.97)
+    assert set(table.loc["CUB"].decides) == {"KID"} and set(table.loc["MNIST-Text"].decides) == {"FID"}
+    assert (table.loc["MNIST-Text"]["extractor held-out acc"] == "97.0 %").all()
+    assert table.loc["CUB"]["held-out samples × dims"].iloc[0] == "120 × 1024"

@@ -71,3 +71,31 @@ def test_tsne_scatter_has_a_class_legend_off_the_data_and_keeps_the_modality_leg
     box = ax.get_legend().get_window_extent()
     assert box.x0 >= ax.get_window_extent().x1 - 1  # the class legend sits right of the axes, on no point
     plt.close(fig)
+
+
+def _rows_without_class_legend(panels: list[dict]) -> list[str]:
+    """Rows of t-SNE panels where no panel has a titled (colour = class) legend; old records count as missing."""
+    rows: dict = {}
+    for p in panels:
+        if p["xlabel"] == "t-SNE 1":
+            rows.setdefault(p.get("row"), []).append(p)
+    return [f"row {r} ({ps[0]['title']})" for r, ps in rows.items()
+            if not any(title for p in ps for title in p.get("legends", []))]
+
+
+def test_the_tsne_legend_check_catches_a_missing_legend():
+    import numpy as np
+
+    from mmc_lib.plotting import scatter_embedding
+
+    fig, axes = plt.subplots(2, 2)
+    emb, labels = np.random.default_rng(0).normal(size=(20, 2)), np.repeat(np.arange(2), 10)
+    for r, row in enumerate(axes):
+        for c, ax in enumerate(row):
+            scatter_embedding(ax, emb, labels, title=f"r{r}c{c}", legend="class" if (r, c) == (0, 1) else None,
+                              markers=np.array(["image", "text"] * 10))
+    panels = axes_labels(fig)
+    assert [p["row"] for p in panels] == [0, 0, 1, 1]
+    assert panels[1]["legends"] == ["", "class"] or sorted(panels[1]["legends"]) == ["", "class"]
+    assert _rows_without_class_legend(panels) == ["row 1 (r1c0)"]
+    plt.close(fig)

@@ -8,9 +8,9 @@ import torch
 from sklearn.cluster import KMeans
 
 from mmc_lib.data import available
-from mmc_lib.methods.knee_dbscan import KneeDBSCAN, k_distance, knee_index, score_labels
+from mmc_lib.methods.classical.knee_dbscan import KneeDBSCAN, k_distance, knee_index, score_labels
 from mmc_lib.losses.contrastive import clip_info_nce as symmetric_info_nce
-from mmc_lib.methods.aligners import (
+from mmc_lib.methods.crossmodal.aligners import (
     CCAAligner,
     ContrastiveAligner,
     ContrastiveConfig,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmc_lib.methods.mflvc import MFLVC, MFLVCConfig, cluster_contrastive_loss, hungarian_relabel
+from mmc_lib.methods.deep_multiview.mflvc import MFLVC, MFLVCConfig, cluster_contrastive_loss, hungarian_relabel
 from mmc_lib.metrics import accuracy
 
 FAST = MFLVCConfig(hidden=(32,), feature_dim=16, high_feature_dim=8, mse_epochs=10, con_epochs=40, tune_epochs=20,

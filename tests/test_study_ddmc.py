@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmc_lib.methods.classical import choose_dominant_view
+from mmc_lib.methods.shared import choose_dominant_view
 from mmc_lib.studies import ddmc
 from mmc_lib.studies.budgets import budget
 

@@ -254,3 +254,12 @@ def test_the_measured_cost_in_the_intro_is_the_committed_runs():
     intro = "".join(json.loads((REPO / "notebooks" / "06_generalisation.ipynb").read_text())["cells"][0]["source"])
     assert f"{payload['extra']['wall_seconds']:.0f} s of wall clock" in intro
     assert f"{payload['extra']['n_runs']} fits summing to {fit:.0f} s of fitting" in intro
+
+
+def test_datasets_table_without_any_set_names_the_missing_file(tmp_path):
+    from mmc_lib.data import DataMissingError
+
+    study = gen.GeneralisationStudy(budget("06_generalisation", "smoke"), data_dir=str(tmp_path))
+    assert study.present == []
+    with pytest.raises(DataMissingError, match=r"multiview/.*not found in data directory"):
+        study.datasets_table()

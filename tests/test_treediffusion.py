@@ -11,7 +11,7 @@ from mmc_lib.studies import treediffusion as study
 from mmc_lib.studies.budgets import budget
 
 TREE = TreeVAEConfig(epochs=1, split_epochs=1, finetune_epochs=1, final_epochs=1, batch_size=16, router_steps=5)
-DDPM = TreeDiffusionConfig(channels=(8, 16), steps=4, batch_size=8, log_every=2,
+DDPM = TreeDiffusionConfig(channels=(8, 16), steps=4, batch_size=8, log_every=2, lr_warmup=2,
                            diffusion=DiffusionConfig(train_steps=50, sample_steps=2))
 
 
@@ -73,3 +73,61 @@ def test_budgets_and_layout():
     assert pos[0][0] == pytest.approx(0.75) and pos[2][0] == pytest.approx(1.5) and len(edges) == 4
     with pytest.raises(ValueError, match="unknown baseline"):
         study.baseline_run("dbscan", 0, "smoke", None)
+
+
+def test_warmup_ema_and_curve(fitted):
+    """The learning rate ramps up, sampling uses the EMA weights (which lag the live ones), and the curve's
+    evaluations neither change the training nor are skipped at the last step."""
+    x, tree, model = fitted
+    assert [r["lr"] for r in model.history_] == pytest.approx([DDPM.lr, DDPM.lr])  # warm-up over after 2 steps
+    live, avg = model.unet_.state_dict(), model.ema_.module.state_dict()
+    assert model.sampler_ is model.ema_.module
+    assert any(not torch.equal(live[k], avg[k]) for k in live)
+    cfg = TreeDiffusionConfig(**{**DDPM.__dict__, "eval_every": 3})
+    calls = []
+    watched = TreeDiffusion(tree, seed=1, config=cfg).fit(
+        x, evaluate=lambda m, step: calls.append(step) or {"mean": float(m.sample(2, seed=0)["images"].mean())})
+    assert calls == [3, 4] and [c["step"] for c in watched.curve_] == [3, 4]
+    assert watched.curve_[-1]["seconds"] > 0
+    plain = TreeDiffusion(tree, seed=1, config=cfg).fit(x)
+    assert all(torch.equal(a, b) for a, b in zip(watched.unet_.parameters(), plain.unet_.parameters()))
+    no_ema = TreeDiffusion(tree, seed=1, config=TreeDiffusionConfig(**{**DDPM.__dict__, "ema_decay": None})).fit(x)
+    assert no_ema.ema_ is None and no_ema.sampler_ is no_ema.unet_
+
+
+def test_config_errors_name_the_field():
+    from mmc_lib.nn.diffusion import EMA, conditional_unet
+
+    with pytest.raises(ValueError, match="TreeDiffusionConfig.steps"):
+        TreeDiffusionConfig(steps=0)
+    with pytest.raises(ValueError, match="EMA decay"):
+        EMA(torch.nn.Linear(1, 1), 1.0)
+    with pytest.raises(ValueError, match="cannot be halved"):  # 28 → 14 → 7 → 3.5
+        conditional_unet(1, sample_size=28, channels=(8, 8, 8, 8))
+
+
+def test_curve_flattened_rule():
+    """Flat = FID fell by less than 10 % over the last third of the steps (the point nearest 2/3 vs the last)."""
+    def curve(fids):
+        return [{"step": 100 * (i + 1), "fid": f} for i, f in enumerate(fids)]
+
+    assert study.curve_flattened(curve([200, 100, 60, 57, 55]))  # 60 → 55 over steps 300 → 500: −8 %
+    assert not study.curve_flattened(curve([200, 100, 60, 50, 40]))  # still falling: −33 %
+    assert not study.curve_flattened(curve([200, 100]))  # too few points to tell
+    assert study.curve_flattened(curve([200, 100, 60, 65, 70]))  # rising again counts as flat (no gain left)
+
+
+def test_image_scores_on_held_out_digits():
+    """FID/KID against held-out features: two halves of one set are close, pure noise is far and unrecognised."""
+    from mmc_lib.fid import DigitFeatures
+
+    torch.manual_seed(0)
+    net = DigitFeatures().eval()
+    rng = np.random.default_rng(0)
+    a = (rng.random((200, 1, 28, 28)) < 0.1).astype(np.float32)
+    real = study.features(net, a[:100])
+    same = study.image_scores(net, real, a[100:])
+    noise = study.image_scores(net, real, rng.random((100, 1, 28, 28)).astype(np.float32))
+    assert same["kid"] < noise["kid"] and same["fid"] < noise["fid"]
+    assert (same["n_real"], same["n_fake"], same["dims"], same["decides"]) == (100, 100, 128, "KID")
+    assert 0.0 <= noise["recognised"] <= 1.0

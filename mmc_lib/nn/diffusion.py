@@ -8,6 +8,10 @@ with ``‖ε - ε_θ(x_t, t, c)‖²`` (DDPM eq. 14, the "simple" loss). Conditi
 * ``vector_cond`` — a vector added to the timestep embedding (a latent code, or TreeDiffusion's summed path
   embeddings), through ``UNet2DModel(class_embed_type="identity")``.
 
+Training aids of DDPM practice (Ho et al. 2020 §4; Nichol & Dhariwal 2021), each optional: a linear learning-rate
+warm-up (:func:`warmup_schedule`), gradient-norm clipping, and an exponential moving average of the weights
+(:class:`EMA`) from which one samples. The UNet's attention sits only at its lowest resolution (the mid block).
+
 >>> unet = conditional_unet(1, sample_size=8, channels=(8, 16), image_cond=True, cond_dim=4)
 >>> cfg = DiffusionConfig(train_steps=50, sample_steps=5)
 >>> g = torch.Generator().manual_seed(0)
@@ -20,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -61,17 +66,22 @@ class ConditionalUNet(nn.Module):
     """
 
     def __init__(self, channels_out: int, *, sample_size: int, channels: tuple[int, ...] = (32, 64),
-                 image_cond: bool = False, cond_dim: int | None = None, layers_per_block: int = 1):
+                 image_cond: bool = False, cond_dim: int | None = None, layers_per_block: int = 1,
+                 attention_head_dim: int = 8):
         super().__init__()
         from diffusers import UNet2DModel
 
+        if sample_size % 2 ** (len(channels) - 1):
+            raise ValueError(f"sample_size {sample_size} cannot be halved {len(channels) - 1} times (channels {channels})")
         self.image_cond, self.cond_dim = image_cond, cond_dim
         in_channels = channels_out * (2 if image_cond else 1)
+        # plain resnet blocks at every level; self-attention only in the mid block, at the lowest resolution
         self.unet = UNet2DModel(
             sample_size=sample_size, in_channels=in_channels, out_channels=channels_out,
             block_out_channels=tuple(channels), layers_per_block=layers_per_block,
             down_block_types=("DownBlock2D",) * len(channels), up_block_types=("UpBlock2D",) * len(channels),
-            norm_num_groups=min(8, channels[0]), class_embed_type="identity" if cond_dim else None)
+            norm_num_groups=min(8, channels[0]), class_embed_type="identity" if cond_dim else None,
+            add_attention=True, attention_head_dim=attention_head_dim)
         time_dim = channels[0] * 4  # UNet2DModel's timestep-embedding width
         self.project = nn.Linear(cond_dim, time_dim) if cond_dim else None
 
@@ -87,10 +97,62 @@ class ConditionalUNet(nn.Module):
 
 
 def conditional_unet(channels_out: int, *, sample_size: int, channels: tuple[int, ...] = (32, 64),
-                     image_cond: bool = False, cond_dim: int | None = None) -> ConditionalUNet:
-    """A small UNet for ``sample_size``² images (about 0.2 M parameters with the default widths)."""
+                     image_cond: bool = False, cond_dim: int | None = None,
+                     layers_per_block: int = 1) -> ConditionalUNet:
+    """A small UNet for ``sample_size``² images (about 0.7 M parameters with the default widths); one level per
+    entry of ``channels`` (28 px with (16, 32, 64): 28 → 14 → 7, attention at 7 × 7)."""
     return ConditionalUNet(channels_out, sample_size=sample_size, channels=channels, image_cond=image_cond,
-                           cond_dim=cond_dim)
+                           cond_dim=cond_dim, layers_per_block=layers_per_block)
+
+
+class EMA:
+    """An exponential moving average of a module's weights (the copy DDPMs sample from).
+
+    ``update(step)`` moves every parameter and buffer of :attr:`module` towards the live module's by
+    ``1 - d`` with ``d = min(decay, (1 + step) / (10 + step))`` — the usual warm-up, so the average is not stuck at the
+    random initial weights early in a short run.
+
+    >>> net = nn.Linear(1, 1, bias=False)
+    >>> ema = EMA(net, decay=0.5)
+    >>> with torch.no_grad():
+    ...     _ = net.weight.fill_(1.0)
+    >>> ema.module.weight.data.zero_() is not None
+    True
+    >>> ema.update(step=1000)  # d = 0.5: halfway from 0 to 1
+    >>> float(ema.module.weight)
+    0.5
+    """
+
+    def __init__(self, module: nn.Module, decay: float):
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"EMA decay must be in [0, 1), got {decay}")
+        self.decay = decay
+        self.live = module
+        self.module = copy.deepcopy(module).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, step: int) -> None:
+        d = min(self.decay, (1 + step) / (10 + step))
+        for avg, cur in zip(self.module.parameters(), self.live.parameters()):
+            avg.lerp_(cur.detach(), 1.0 - d)
+        for avg, cur in zip(self.module.buffers(), self.live.buffers()):
+            avg.copy_(cur)
+
+
+def warmup_schedule(optimiser: torch.optim.Optimizer, warmup_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear learning-rate warm-up from ``lr / warmup_steps`` to ``lr`` over the first ``warmup_steps`` steps, then
+    constant (DDPM's schedule; the TreeDiffusion code warms up over 5000 steps). ``warmup_steps=0``: constant.
+
+    >>> from mmc_lib.nn.optim import adam
+    >>> opt = adam([nn.Parameter(torch.zeros(1))], lr=1.0)
+    >>> sched = warmup_schedule(opt, 4)
+    >>> [round(opt.param_groups[0]["lr"], 2) for _ in range(6) if not opt.step() and not sched.step()]
+    [0.5, 0.75, 1.0, 1.0, 1.0, 1.0]
+    """
+    if warmup_steps < 0:
+        raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 1.0 if warmup_steps == 0 else min(1.0, (step + 1) / warmup_steps))
 
 
 def diffusion_loss(unet: ConditionalUNet, x0: torch.Tensor, config: DiffusionConfig, *, generator: torch.Generator,

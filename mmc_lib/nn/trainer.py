@@ -4,10 +4,12 @@ The loop knows nothing about models: it draws batches, asks ``loss_fn(batch, epo
 scalar terms including ``"total"`` (the one back-propagated), steps the optimiser and averages every term
 over the epoch. What differs between models is passed as :class:`Hooks`: work before an epoch (refresh a
 target, stop early), after a step (move centres, clip weights), after an epoch (monitor, keep the best
-state). Epochs are numbered from 1; ``on_epoch(0, {})`` runs once before training.
+state: :class:`BestCheckpoint` keeps the weights at the lowest of a label-free score checked every few epochs).
+Epochs are numbered from 1; ``on_epoch(0, {})`` runs once before training.
 
 :func:`train_module` is the common case: a module with ``losses(batch) -> dict`` trained with Adam on
-row-aligned tensors. :func:`seeded` is the one way a fit seeds torch.
+row-aligned tensors (the optimiser from :func:`mmc_lib.nn.optim.adam`, the one factory every deep model
+uses). :func:`seeded` is the one way a fit seeds torch.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import torch
 
 from mmc_lib.nn.batches import minibatches
+from mmc_lib.nn.optim import adam, check_impl
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,16 @@ class TrainerConfig:
     lr: float = 1e-3  # Adam learning rate
     weight_decay: float = 0.0  # Adam's L2 penalty
     divergence_limit: float = 1e8  # a term beyond this (or NaN/inf) stops training with an error
+    #: torch's Adam implementation (:mod:`mmc_lib.nn.optim`): "foreach" (same numbers as "single", faster),
+    #: "fused" (fastest, rounding differs), "single"; None = the current default ("foreach")
+    optimizer_impl: str | None = None
 
     def __post_init__(self):
         from mmc_lib.validation import check_config
 
         check_config(self, at_least={"epochs": 0, "batch_size": 2})
+        if self.optimizer_impl is not None:
+            check_impl(self.optimizer_impl)
 
 
 @dataclass
@@ -47,6 +55,52 @@ class Hooks:
     after_step: Callable[[Any], None] | None = None  # after each optimiser step, with the batch
     on_epoch: Callable[[int, dict], None] | None = None  # after each epoch (eval mode, no grad); may add to the record
     batch_weight: Callable[[Any], int] | None = None  # average each term weighted by this (default: every batch 1)
+
+
+class BestCheckpoint:
+    """An ``on_epoch`` hook that keeps a module's weights at its lowest score (the reference SiMVC/CoMVC code's
+    ``ModelSaver(best_loss_term=...)``): every ``every`` epochs, and at ``last_epoch``, ``score()`` is evaluated
+    (the loop calls ``on_epoch`` in eval mode without gradients) and written to the epoch's record as ``key``; a
+    strictly lower finite score than any before replaces the kept copy of ``module.state_dict()`` (BatchNorm
+    statistics included). :meth:`restore` loads the kept weights back after training.
+
+    >>> m = torch.nn.Linear(1, 1)
+    >>> scores = iter([3.0, 1.0, 2.0])
+    >>> ckpt = BestCheckpoint(m, lambda: next(scores), every=2, last_epoch=6)
+    >>> for epoch in range(7):
+    ...     with torch.no_grad():
+    ...         _ = m.weight.fill_(epoch)
+    ...     ckpt(epoch, {})
+    >>> ckpt.best_epoch, ckpt.best_score, float(ckpt.restore().weight.detach())
+    (4, 1.0, 4.0)
+    """
+
+    def __init__(self, module: torch.nn.Module, score: Callable[[], float], *, every: int, last_epoch: int,
+                 key: str = "checkpoint_score"):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive int (epochs between checks), got {every!r}")
+        self.module, self.score, self.every, self.last_epoch, self.key = module, score, every, last_epoch, key
+        self.best_score, self.best_epoch = math.inf, None
+        self._state: dict[str, torch.Tensor] | None = None
+
+    def due(self, epoch: int) -> bool:
+        """Whether ``epoch`` is a check: a multiple of ``every``, or the last one (never epoch 0, before training)."""
+        return epoch > 0 and (epoch % self.every == 0 or epoch == self.last_epoch)
+
+    def __call__(self, epoch: int, record: dict) -> None:
+        if not self.due(epoch):
+            return
+        value = float(self.score())
+        record[self.key] = value
+        if math.isfinite(value) and value < self.best_score:
+            self.best_score, self.best_epoch = value, epoch
+            self._state = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
+
+    def restore(self) -> torch.nn.Module:
+        """Load the kept weights into the module (unchanged when no check gave a finite score) and return it."""
+        if self._state is not None:
+            self.module.load_state_dict(self._state)
+        return self.module
 
 
 @contextmanager
@@ -124,7 +178,8 @@ def _call_in_eval(module: torch.nn.Module | None, fn: Callable, *args) -> None:
 
 def train_module(model: torch.nn.Module, tensors: Sequence[torch.Tensor], config: TrainerConfig, *,
                  generator: torch.Generator, on_epoch: Callable[[int, dict], None] | None = None) -> list[dict]:
-    """Train ``model`` (with ``losses(batch) -> dict``) by Adam on mini-batches of row-aligned ``tensors``.
+    """Train ``model`` (with ``losses(batch) -> dict``) by Adam (``config.optimizer_impl``) on mini-batches of
+    row-aligned ``tensors``.
 
     >>> class Mean(torch.nn.Module):
     ...     def __init__(self):
@@ -138,7 +193,7 @@ def train_module(model: torch.nn.Module, tensors: Sequence[torch.Tensor], config
     >>> len(hist), hist[-1]["total"] < 1e-3
     (200, True)
     """
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimiser = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, config=config)
     n, device = tensors[0].shape[0], tensors[0].device
 
     def batches():

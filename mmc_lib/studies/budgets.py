@@ -23,13 +23,13 @@ import dataclasses
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mmc_lib.methods.aligners import ContrastiveConfig
-from mmc_lib.methods.deep_baselines import DeepClusterConfig
-from mmc_lib.methods.dm2c_parts import DM2CConfig
-from mmc_lib.methods.dmvae_parts import DMVAEConfig
-from mmc_lib.methods.mvc import MVCConfig
-from mmc_lib.methods.treediffusion import TreeDiffusionConfig
-from mmc_lib.methods.treevae import TreeVAEConfig, VAEConfig
+from mmc_lib.methods.crossmodal.aligners import ContrastiveConfig
+from mmc_lib.methods.deep_multiview.deep_baselines import DeepClusterConfig
+from mmc_lib.methods.crossmodal.dm2c_parts import DM2CConfig
+from mmc_lib.methods.generative.dmvae_parts import DMVAEConfig
+from mmc_lib.methods.deep_multiview.mvc import MVCConfig
+from mmc_lib.methods.generative.treediffusion import TreeDiffusionConfig
+from mmc_lib.methods.generative.treevae import TreeVAEConfig, VAEConfig
 from mmc_lib.nn.diffusion import DiffusionConfig
 from mmc_lib.runtime import check_profile
 
@@ -121,7 +121,8 @@ class DDMCBudget:
     dominant_datasets: tuple[str, ...] = ("cub", "prokaryotic")
     tsne_max_points: int = 1000
     #: the paper's run selection (SiMVC/CoMVC reference code): this many runs per method (seeds ``seed`` …), one
-    #: restart each, the run with the lowest final ``ddc_1`` kept (:func:`mmc_lib.studies.ddmc.select_runs`);
+    #: restart each, checkpointed at its lowest eval ``ddc_1``, the run with the lowest ``ddc_1`` kept
+    #: (:func:`mmc_lib.studies.ddmc.select_runs`);
     #: 0 = not run (the CPU profiles: 20 CNN fits cost ~300 CPU s each)
     n_selection_runs: int = 0
     selection_datasets: tuple[str, ...] = ("mnist-usps",)
@@ -129,6 +130,7 @@ class DDMCBudget:
     selection_epochs: int = 100  # the reference code's n_epochs
     selection_batch_size: int = 100  # the reference code's batch_size
     selection_scale: bool = False  # raw pixels, as the reference code feeds its CNN (no feature-wise min-max)
+    selection_checkpoint_every: int = 4  # each run checkpointed at its lowest eval ddc_1, checked this often (reference: 4)
 
     def seeds(self, seed: int = 0) -> tuple[int, ...]:
         return _seeds(seed, self.n_seeds)
@@ -409,7 +411,8 @@ class TreeDiffusionBudget:
     diffusion: TreeDiffusionConfig = field(default_factory=TreeDiffusionConfig)
     extractor_epochs: int = 3  # the FID digit classifier
     n_generate: int = 1000  # generations per model for the overall FID (vs the held-out images)
-    n_per_leaf: int = 100  # generations per leaf (per-leaf FID and consistency)
+    n_per_leaf: int = 100  # generations per leaf (per-leaf FID/KID and consistency)
+    n_curve: int = 256  # generations per point of the denoiser's FID/KID curve (≥ 128 feature dims: FID is defined)
     max_test: int | None = None  # held-out images used as FID reals (None: all 2000)
     kmeans_n_init: int = 10
     tsne_max_points: int = 2000
@@ -419,29 +422,39 @@ class TreeDiffusionBudget:
         return _seeds(seed, self.n_seeds)
 
 
+#: notebook 05, full profile: the denoiser's optimiser steps. Planned from the measured cost (``python
+#: benchmarks/bench_treediffusion.py``: about 0.9 CPU-s per step of batch 128 with UNet widths 16/32/64 on one thread)
+#: so that three seeds (TreeVAE, denoiser, FID curve, sampling) fit the notebook's 60 minutes on 2 cores
+TREEDIFFUSION_CPU_STEPS = 1200
+
+
 def _treediffusion(profile: str) -> TreeDiffusionBudget:
-    if profile == "full":  # sized for ≤ 20 min on 2 shared CPU cores (see notebook 05's status box)
+    if profile == "full":  # sized for ≤ 60 min on 2 shared CPU cores, three seeds at once (see notebook 05)
+        steps = TREEDIFFUSION_CPU_STEPS
         return TreeDiffusionBudget(
             profile, tree=TreeVAEConfig(epochs=15, split_epochs=6, finetune_epochs=3, final_epochs=10),
             vae=VAEConfig(epochs=30),
-            diffusion=TreeDiffusionConfig(channels=(16, 32), steps=300, batch_size=64, log_every=20,
-                                          diffusion=DiffusionConfig(train_steps=1000, sample_steps=10)),
-            n_per_leaf=50, n_jobs=2)
+            diffusion=TreeDiffusionConfig(channels=(16, 32, 64), steps=steps, batch_size=128, lr=1e-3, lr_warmup=100,
+                                          grad_clip=1.0, ema_decay=0.995, log_every=25, eval_every=steps // 5,
+                                          diffusion=DiffusionConfig(train_steps=1000, sample_steps=50)),
+            n_per_leaf=50, n_curve=256, n_jobs=3)
     return TreeDiffusionBudget(
         profile, n_seeds=2, max_train=1000, n_clusters=4, max_depth=3,
         tree=TreeVAEConfig(epochs=3, split_epochs=2, finetune_epochs=1, final_epochs=2, batch_size=128),
         vae=VAEConfig(epochs=3, batch_size=128, kmeans_n_init=3),
-        diffusion=TreeDiffusionConfig(channels=(8, 16), steps=20, batch_size=32, log_every=5,
-                                      diffusion=DiffusionConfig(train_steps=1000, sample_steps=4)),
-        extractor_epochs=1, n_generate=200, n_per_leaf=25, max_test=500, kmeans_n_init=3, tsne_max_points=300)
+        diffusion=TreeDiffusionConfig(channels=(8, 16), steps=20, batch_size=32, lr_warmup=5, log_every=5,
+                                      eval_every=10, diffusion=DiffusionConfig(train_steps=1000, sample_steps=4)),
+        extractor_epochs=1, n_generate=200, n_per_leaf=25, n_curve=64, max_test=500, kmeans_n_init=3,
+        tsne_max_points=300)
 
 
 _STUDIES["05_treediffusion"] = _treediffusion
 
 #: the denoiser's schedule in the authors' code (JoGo175/TreeDiffusion, ``configs/mnist.yml``, ``ddpm:``): batch 256,
-#: 1000 epochs, Adam at 2e-4, 1000 diffusion steps, 100 DDIM steps to sample, UNet base width 64. On our 8k training
-#: images 1000 epochs are 1000 · ⌈8000 / 256⌉ = 32 000 steps. Not reproduced: their EMA weights (0.9999), the 5000-step
-#: warm-up, gradient clipping at 1, the UNet's attention at 16 px and its four levels (ours: two, 28 → 14 px)
+#: 1000 epochs, Adam at 2e-4 with a 5000-step warm-up, gradient clipping at 1, EMA weights (0.9999), 1000 diffusion
+#: steps, UNet base width 64. On our 8k training images 1000 epochs are 1000 · ⌈8000 / 256⌉ = 32 000 steps. They
+#: sample with 1000 ancestral DDPM steps; we use 100 DDIM steps. Not reproduced: the UNet's four levels with attention
+#: at 16 px (ours: three, 28 → 14 → 7 px, attention at 7 px) and its dropout 0.3
 TREEDIFFUSION_PAPER_STEPS = 1000 * -(-8000 // 256)
 
 
@@ -451,9 +464,10 @@ def _treediffusion_gpu(small: bool = False) -> TreeDiffusionBudget:
     if small:
         return replace(_treediffusion("smoke"), profile="gpu-small")
     full = _treediffusion("full")
-    paper = TreeDiffusionConfig(channels=(64, 128), steps=TREEDIFFUSION_PAPER_STEPS, batch_size=256, lr=2e-4,
-                                log_every=250, diffusion=DiffusionConfig(train_steps=1000, sample_steps=100))
-    return replace(full, profile="gpu", diffusion=paper, n_per_leaf=100, n_jobs=1)
+    paper = TreeDiffusionConfig(channels=(64, 128, 128), steps=TREEDIFFUSION_PAPER_STEPS, batch_size=256, lr=2e-4,
+                                lr_warmup=5000, grad_clip=1.0, ema_decay=0.9999, log_every=250, eval_every=4000,
+                                diffusion=DiffusionConfig(train_steps=1000, sample_steps=100))
+    return replace(full, profile="gpu", diffusion=paper, n_per_leaf=100, n_curve=1000, n_jobs=1)
 
 
 _GPU_STUDIES = {"01_ddmc": _ddmc_gpu, "05_treediffusion": _treediffusion_gpu}

@@ -19,9 +19,9 @@ import pandas as pd
 
 import mmc_lib.methods as methods
 from mmc_lib.data import MultiViewDataset, available, load
-from mmc_lib.methods.classical import choose_dominant_view, per_view_kmeans
-from mmc_lib.methods.ddmc import ABLATIONS, DDMC
-from mmc_lib.methods.mvc import CoMVC, MVCConfig, SiMVC
+from mmc_lib.methods.shared import choose_dominant_view, per_view_kmeans
+from mmc_lib.methods.deep_multiview.ddmc import ABLATIONS, DDMC
+from mmc_lib.methods.deep_multiview.mvc import CoMVC, MVCConfig, SiMVC
 from mmc_lib.metrics import accuracy, clustering_report
 from mmc_lib.results import mean_std
 from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMCBudget
@@ -51,7 +51,7 @@ def datasets_present(names, data_dir=None) -> tuple[list[str], list[str]]:
 @lru_cache(maxsize=32)
 def dominant_choice(dataset: str, max_samples: int | None, data_dir: str | None = None,
                     scale: bool = True) -> tuple[int, tuple[float, ...]]:
-    """(index, silhouettes) of :func:`~mmc_lib.methods.classical.choose_dominant_view` on the capped rows."""
+    """(index, silhouettes) of :func:`~mmc_lib.methods.shared.choose_dominant_view` on the capped rows."""
     ds = load(dataset, data_dir=data_dir, max_samples=max_samples, scale=scale)
     chosen, scores = choose_dominant_view(ds.views, ds.n_clusters, seed=0)
     return chosen, tuple(float(s) for s in scores)
@@ -62,19 +62,25 @@ def dominant_choice(dataset: str, max_samples: int | None, data_dir: str | None 
 def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: int, max_samples: int | None = None,
              alpha: float = 0.1, beta: float = 0.1, variant: str = "all", combine: str = "enhance",
              dominant: int | str = "silhouette", encoder: str = "mlp", device: str = "cpu",
-             data_dir: str | None = None, batch_size: int | None = None, scale: bool = True) -> dict:
+             data_dir: str | None = None, batch_size: int | None = None, scale: bool = True,
+             selection: str = "objective", checkpoint_every: int = 4) -> dict:
     """Train one deep method (DDMC with ``variant`` / ``combine``, SiMVC or CoMVC) and report its metrics, the
     device it ran on and ``final_ddc1`` (:func:`final_ddc1`, the paper's label-free run selection criterion).
 
     ``encoder="cnn"`` gives every view a small CNN (image views, e.g. MNIST-USPS's 28×28 digits); ``batch_size``
     overrides :class:`MVCConfig`'s; ``scale=False`` feeds the raw features, as the reference code feeds its CNN.
+    ``selection="ddc1"`` checkpoints each of the ``n_restarts`` runs at its lowest eval ``ddc_1`` (every
+    ``checkpoint_every`` epochs) and keeps the lowest (``MVCConfig.selection``: the paper's protocol within one call;
+    ``checkpoint_epoch`` says which epoch's weights were kept). Over several calls (seeds), :func:`select_runs` keeps
+    the lowest ``final_ddc1`` and :func:`selection_summary` puts "one run" beside "the paper's selection".
     (A run's cache key holds only the parameters its run list passes, so these defaults keep older keys.)"""
     if method not in DEEP:
         raise ValueError(f"unknown deep method {method!r}; known: {sorted(DEEP)}")
     if variant not in ABLATIONS:
         raise ValueError(f"unknown DDMC variant {variant!r}; known: {sorted(ABLATIONS)}")
     ds = load(dataset, data_dir=data_dir, max_samples=max_samples, scale=scale)
-    config = MVCConfig(epochs=epochs, n_restarts=n_restarts, encoder=encoder,
+    config = MVCConfig(epochs=epochs, n_restarts=n_restarts, encoder=encoder, selection=selection,
+                       checkpoint_every=checkpoint_every,
                        **({"batch_size": int(batch_size)} if batch_size is not None else {}))
     if method == "DDMC":
         dm = dominant_choice(dataset, max_samples, data_dir, scale)[0] if dominant == "silhouette" else int(dominant)
@@ -88,7 +94,7 @@ def run_deep(method: str, dataset: str, seed: int, *, epochs: int, n_restarts: i
     report = dict(clustering_report(ds.labels, labels))
     report.update(seconds=seconds, n_samples=ds.n_samples, objective=float(min(model.restart_objectives_)),
                   seconds_per_epoch=seconds / (epochs * n_restarts), final_ddc1=final_ddc1(model, ds.views),
-                  device=device_name(model.model_))
+                  device=device_name(model.model_), checkpoint_epoch=int(model.checkpoint_epochs_[model.selected_run_]))
     if method == "DDMC":
         report["dominant_view"] = ds.view_names[model.dominant_]
     return report
@@ -101,30 +107,19 @@ def device_name(module) -> str:
 
 def final_ddc1(model, views, batch_size: int | None = None) -> float:
     """The DDC ``ddc_1`` term (Cauchy–Schwarz divergence between clusters) of a fitted SiMVC/CoMVC/DDMC on all
-    rows, evaluated in eval mode over consecutive batches and averaged, as the reference code's ``evaluate.py``
-    does for its run selection. Unsupervised: it reads the views only, never labels.
+    rows, in eval mode over consecutive full batches, as the reference code's ``evaluate.py`` computes it for its run
+    selection (:func:`mmc_lib.methods.mvc.eval_ddc1`). Unsupervised: it reads the views only, never labels.
 
-    The reference checkpoints each run at its lowest eval ``ddc_1`` (checked every 4 epochs); we take the model of
-    the last epoch. Extra random draws inside ``losses`` (CoMVC's negatives, DDMC's vCLUB permutation) do not touch
-    ``ddc_1`` and run under a fixed seed, so the caller's random state is left as it was."""
-    import torch
-
-    from mmc_lib.nn import seeded, to_device_views
+    With ``MVCConfig(selection="ddc1")`` the fitted model is each run's lowest-``ddc_1`` checkpoint (checked every
+    ``checkpoint_every`` epochs), as in the reference; otherwise the model of the last epoch. Extra random draws
+    inside ``losses`` (CoMVC's negatives, DDMC's vCLUB permutation) do not touch ``ddc_1`` and run under a fixed
+    seed, so the caller's random state is left as it was."""
+    from mmc_lib.methods.mvc import eval_ddc1
+    from mmc_lib.nn import to_device_views
 
     net = model.model_
     size = int(batch_size or (model.config or MVCConfig()).batch_size)
-    tensors = to_device_views(views, next(net.parameters()).device)
-    n = tensors[0].shape[0]
-    values, weights = [], []
-    net.eval()
-    with torch.no_grad(), seeded(0):
-        for start in range(0, n, size):
-            chunk = [t[start:start + size] for t in tensors]
-            if chunk[0].shape[0] < 2:
-                continue
-            values.append(float(net.losses(chunk)["ddc1"]))
-            weights.append(chunk[0].shape[0])
-    return float(sum(v * w for v, w in zip(values, weights)) / sum(weights))
+    return eval_ddc1(net, to_device_views(views, next(net.parameters()).device), size)
 
 
 def select_runs(runs: pd.DataFrame, *, by=("method", "dataset"), criterion: str = "final_ddc1") -> pd.DataFrame:
@@ -144,6 +139,35 @@ def select_runs(runs: pd.DataFrame, *, by=("method", "dataset"), criterion: str 
         raise ValueError(f"select_runs: {int(runs[criterion].isna().sum())} run(s) have no {criterion}")
     best = runs.groupby(by, sort=False)[criterion].idxmin()
     return runs.loc[best.values].reset_index(drop=True)
+
+
+def selection_summary(runs: pd.DataFrame, *, by=("method", "dataset"), metrics=("acc", "nmi")) -> pd.DataFrame:
+    """Two rows per ``by`` group, as users meet them: ``protocol="one run"`` — the distribution over the runs
+    (``<metric>_mean``, ``<metric>_std``, ``n_runs``) — and ``protocol="paper's selection"`` — the one run with the
+    lowest ``final_ddc1`` among them (:func:`select_runs`; label free), with ``seed`` and ``final_ddc1``.
+
+    >>> runs = pd.DataFrame({"method": ["A"] * 3, "dataset": ["d"] * 3, "seed": [0, 1, 2],
+    ...                      "final_ddc1": [0.3, 0.1, 0.2], "acc": [0.9, 0.5, 0.7], "nmi": [0.8, 0.4, 0.6]})
+    >>> selection_summary(runs)[["protocol", "acc_mean", "acc_std", "n_runs", "seed"]].round(3).values.tolist()
+    [['one run', 0.7, 0.2, 3, nan], ["paper's selection", 0.5, nan, 3, 1.0]]
+    """
+    by, metrics = list(by), list(metrics)
+    chosen = select_runs(runs, by=by).set_index(by)
+    rows = []
+    for key, group in runs.groupby(by, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        ident = dict(zip(by, key))
+        one = {**ident, "protocol": "one run", "n_runs": len(group)}
+        pick = {**ident, "protocol": "paper's selection", "n_runs": len(group)}
+        sel = chosen.loc[key if len(key) > 1 else key[0]]
+        for m in metrics:
+            one[f"{m}_mean"], one[f"{m}_std"] = float(group[m].mean()), float(group[m].std(ddof=1))
+            pick[f"{m}_mean"], pick[f"{m}_std"] = float(sel[m]), float("nan")
+        pick["final_ddc1"] = float(sel["final_ddc1"])
+        if "seed" in sel:
+            pick["seed"] = sel["seed"]
+        rows += [one, pick]
+    return pd.DataFrame(rows)
 
 
 def competitor_estimator(method: str, n_clusters: int, *, seed: int, device: str, options: dict | None = None):
@@ -273,8 +297,9 @@ class DDMCStudy:
 
     def selection_runs(self) -> list[dict]:
         """SiMVC, CoMVC and DDMC under the paper's run selection: ``b.n_selection_runs`` runs (one restart each) per
-        method on each selection data set, with the reference code's image setting (empty when the budget has none);
-        :func:`select_runs` keeps the lowest ``final_ddc1`` of each."""
+        method on each selection data set, with the reference code's image setting (empty when the budget has none),
+        each checkpointed at its lowest eval ``ddc_1`` (``selection="ddc1"``); :func:`select_runs` keeps the lowest
+        ``final_ddc1`` of each, :func:`selection_summary` gives both rows."""
         b = self.budget
         seeds = list(b.selection_seeds(self.seed))
         if not seeds:
@@ -282,6 +307,7 @@ class DDMCStudy:
         runs = grid(method=list(DEEP), dataset=[d for d in b.selection_datasets if d in self.datasets], seed=seeds)
         return [dict(r, epochs=b.selection_epochs, n_restarts=1, **self._weights(), max_samples=b.cap(r["dataset"]),
                      encoder=b.selection_encoder, batch_size=b.selection_batch_size, scale=b.selection_scale,
+                     selection="ddc1", checkpoint_every=b.selection_checkpoint_every,
                      device=self.device, data_dir=self.data_dir) for r in runs]
 
     def ablation_runs(self) -> list[dict]:

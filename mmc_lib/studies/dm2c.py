@@ -40,8 +40,8 @@ from mmc_lib.audit import claims_dir, load_ledger
 from mmc_lib.data import (MixedModalDataset, MultiViewDataset, available, dm2c_split, load, mixed_modal, subsample,
                           wikipedia_split)
 from mmc_lib.data.sources import fetch_hint
-from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT
-from mmc_lib.methods.dm2c import DM2C, diverged
+from mmc_lib.methods.deep_multiview.deep_baselines import DCN, DKM, IDEC, IMSAT
+from mmc_lib.methods.crossmodal.dm2c import DM2C, diverged
 from mmc_lib.metrics import clustering_report
 from mmc_lib.results import mean_std
 from mmc_lib.studies import budgets

@@ -20,10 +20,11 @@ Scores (:func:`latent_scores`, :func:`generative_scores`):
   the class of held-out pairs, macro-F1 (and accuracy, macro precision and recall);
 * **cross-modal similarity**: mean cosine between the image and text posterior means of true held-out pairs, and of
   random pairs (the gap is what alignment adds; a shared offset inflates the raw cosine);
-* **FID** of text→image translations against the real held-out images: torchmetrics' FID with our digit CNN's
-  features on MNIST-Text; on CUB the closed-form Fréchet distance between real and generated 1024-d GoogLeNet
-  features — a genuine Inception(-v1)-feature FID in that space (all 600 pairs; 600 samples in 1024 dimensions
-  bias it upwards);
+* **FID and KID** of text→image translations against the real **held-out** images only (never a training pair):
+  in our digit CNN's 128-d features on MNIST-Text (1000 held-out pairs in the full profile: FID is defined and
+  decides), in the 1024-d GoogLeNet (Inception-v1) features on CUB (its 120 held-out pairs: fewer samples than
+  dimensions, so the covariance is singular and KID — unbiased at any sample size — decides;
+  :func:`mmc_lib.fid.generation_scores`);
 * translation similarity (cosine of the text latent and the image encoder's latent of the generated image) and,
   on the digit sets, translation accuracy (our digit CNN reads the generated digit and agrees with the pair's class).
 """
@@ -42,9 +43,9 @@ import torch
 
 from mmc_lib.data import load, mnist_split
 from mmc_lib.data.mnist_text import mnist_text
-from mmc_lib.fid import DigitFeatures, cached_digit_features, fid, frechet_distance
-from mmc_lib.methods.dmvae import DMVAE
-from mmc_lib.methods.dmvae import PHASES as DMVAE_PHASES
+from mmc_lib.fid import DigitFeatures, cached_digit_features, generation_scores
+from mmc_lib.methods.generative.dmvae import DMVAE
+from mmc_lib.methods.generative.dmvae import PHASES as DMVAE_PHASES
 from mmc_lib.metrics import clustering_report, silhouette
 from mmc_lib.retrieval import pair_cosines
 from mmc_lib.studies.budgets import budget
@@ -57,11 +58,15 @@ READOUTS = {"M-VAE": "align", "M-VAE+adv": "adversarial", "D-MVAE": "diffusion"}
 LATENT_METRICS = ("acc", "nmi", "ari", "kmeans_acc", "kmeans_nmi", "kmeans_ari", "silhouette", "f1", "probe_acc",
                   "probe_precision", "probe_recall", "cross_modal_similarity", "cross_modal_similarity_random",
                   "similarity_gap")
-GEN_METRICS = ("fid", "translation_similarity", "translation_similarity_random", "translation_acc")
+GEN_METRICS = ("fid", "kid", "translation_similarity", "translation_similarity_random", "translation_acc")
+#: the feature space of each data set's FID/KID (named in notebook 04's generation table)
+FID_FEATURES = {"mnist": "digit CNN (mmc_lib.fid.DigitFeatures), 128-d", "mnist-usps": "digit CNN, 128-d",
+                "cub": "GoogLeNet (Inception-v1) image features, 1024-d (the data set's own)"}
 STAND_IN = {
     "mnist": "substituted: MNIST-Text (MNIST test digits paired with their spelled names, character-level; "
              "FID with our digit-CNN features)",
-    "cub": "substituted: CUB 10-class GoogLeNet-1024 / doc2vec-300 features, 600 pairs; FID in GoogLeNet space",
+    "cub": "substituted: CUB 10-class GoogLeNet-1024 / doc2vec-300 features, 600 pairs; FID/KID in GoogLeNet space "
+           "on the 120 held-out pairs",
     "mnist-usps": "substituted: MNIST-USPS 5000 image pairs",
 }
 
@@ -130,21 +135,29 @@ def latent_scores(model: DMVAE, pairs: Pairs, *, seed: int) -> dict[str, float]:
 
 
 def translation_inputs(pairs: Pairs, fid_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(real images, texts, labels) whose texts are translated for FID: the first ``fid_samples`` held-out pairs
-    of an image set; every pair of CUB (600, so the 1024-d covariance is less singular)."""
-    if pairs.name == "cub":
-        return (np.vstack([pairs.train[0], pairs.test[0]]), np.vstack([pairs.train[1], pairs.test[1]]),
-                np.concatenate([pairs.y_train, pairs.y_test]))
+    """(real images, texts, labels) whose texts are translated for FID/KID: the first ``fid_samples`` **held-out**
+    pairs (CUB: all 120 of them). Training pairs never enter: the model saw them."""
     n = min(fid_samples, len(pairs.y_test))
     return pairs.test[0][:n], pairs.test[1][:n], pairs.y_test[:n]
 
 
+@torch.no_grad()
+def fid_features(x: np.ndarray, extractor: DigitFeatures | None) -> np.ndarray:
+    """The FID feature space: the digit CNN's 128-d features of images, or the vectors themselves (CUB's GoogLeNet
+    features, ``extractor=None``)."""
+    if extractor is None:
+        return np.asarray(x, dtype=np.float64)
+    return extractor.features(torch.as_tensor(x, dtype=torch.float32)).numpy()
+
+
 def generative_scores(model: DMVAE, pairs: Pairs, stage: str, *, seed: int, fid_samples: int,
                       extractor: DigitFeatures | None) -> dict[str, float]:
-    """FID and translation scores of view 1 → view 0 generation (text → image; USPS → MNIST) at one ``stage``."""
+    """FID, KID and translation scores of view 1 → view 0 generation (text → image; USPS → MNIST) at one ``stage``,
+    against held-out pairs; ``fid_n`` / ``fid_dims`` say how many samples in how many feature dimensions."""
     real, text, labels = translation_inputs(pairs, fid_samples)
     fake = model.translate(text, source=1, target=0, stage=stage, seed=seed)
-    out = {"fid": frechet_distance(real, fake) if pairs.name == "cub" else fid(real, fake, extractor)}
+    g = generation_scores(fid_features(real, extractor), fid_features(fake, extractor), held_out=True, seed=seed)
+    out = {"fid": g["fid"], "kid": g["kid"], "fid_n": g["n"], "fid_dims": g["dims"]}
     (mu_fake, _), (mu_text, _) = model.encode([fake, text])
     cos = pair_cosines(mu_fake, mu_text, seed=seed)
     out.update(translation_similarity=cos["true_pairs"], translation_similarity_random=cos["random_pairs"])
@@ -243,7 +256,7 @@ def result_rows(stats: pd.DataFrame) -> list[dict]:
     rows = [r for r in to_result_rows(stats, metrics=metrics) if np.isfinite(r["mean"])]
     for r in rows:
         r["note"] = STAND_IN[r["dataset"]]
-        r["scale"] = "raw" if r["metric"] in ("fid",) or "similarity" in r["metric"] else "fraction"
+        r["scale"] = "raw" if r["metric"] in ("fid", "kid") or "similarity" in r["metric"] else "fraction"
     return rows
 
 
@@ -294,6 +307,7 @@ MAIN_COLUMNS = (("acc", "ACC", "percent"), ("nmi", "NMI", "percent"), ("ari", "A
                 ("probe_precision", "probe prec", "percent"), ("probe_recall", "probe rec", "percent"),
                 ("cross_modal_similarity", "cos true", "fraction"),
                 ("cross_modal_similarity_random", "cos random", "fraction"), ("fid", "FID", "fraction"),
+                ("kid", "KID", "fraction"),
                 ("translation_acc", "text→image acc", "percent"))
 
 
@@ -307,6 +321,26 @@ def main_table(stats: pd.DataFrame, dataset: str) -> pd.DataFrame:
         if f"{metric}_mean" in part and part[f"{metric}_mean"].notna().any():
             out[heading] = [mean_std(m, s, scale=scale) for m, s in zip(part[f"{metric}_mean"], part[f"{metric}_std"])]
     return pd.DataFrame(out, index=part.index)
+
+
+def generation_table(raw: pd.DataFrame, stats: pd.DataFrame, extractor_acc: float | None) -> pd.DataFrame:
+    """FID and KID of every read-out against held-out pairs, with the sample count, the feature space and its
+    extractor's held-out accuracy, and which score decides (FID only with at least as many samples as dimensions)."""
+    from mmc_lib.results import mean_std
+
+    rows = []
+    for name in stats.dataset.unique():
+        for method in READOUTS:
+            s = stats[(stats.dataset == name) & (stats.method == method)].iloc[0]
+            r = raw[raw.dataset == name].iloc[0]
+            n, dims = int(r[f"{method}/fid_n"]), int(r[f"{method}/fid_dims"])
+            acc = f"{100 * extractor_acc:.1f} %" if name != "cub" and extractor_acc is not None else "—"
+            rows.append({"data": DISPLAY[name], "read-out": method,
+                         "FID": mean_std(s["fid_mean"], s["fid_std"], scale="fraction"),
+                         "KID": mean_std(s["kid_mean"], s["kid_std"], scale="fraction"),
+                         "held-out samples × dims": f"{n} × {dims}", "features": FID_FEATURES[name],
+                         "extractor held-out acc": acc, "decides": "FID" if n >= dims else "KID"})
+    return pd.DataFrame(rows).set_index(["data", "read-out"])
 
 
 #: the budget fields a student is most likely to change (``budget_changes`` keys) and what each sets

@@ -114,7 +114,12 @@ class GeneralisationStudy:
         return raw[keep]
 
     def datasets_table(self) -> pd.DataFrame:
-        """Per present set: suite, rows clustered, views (dims), modalities, classes."""
+        """Per present set: suite, rows clustered, views (dims), modalities, classes.
+
+        With none of the sets present there is nothing to generalise to: the loader's error names the first missing
+        file and where to get it (rather than an empty table failing further down)."""
+        if not self.present:
+            self.load(self.absent[0])  # raises DataMissingError with the file, its checksum and its source
         rows = []
         for name in self.present:
             ds, entry = self.load(name), REGISTRY[name]

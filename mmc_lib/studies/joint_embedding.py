@@ -28,8 +28,8 @@ from sklearn.cluster import KMeans
 
 from mmc_lib.audit.ledger import load_ledgers
 from mmc_lib.data import MultiViewDataset, available, load, wikipedia_split
-from mmc_lib.methods.aligners import CCAAligner, ContrastiveAligner, joint_vectors
-from mmc_lib.methods.knee_dbscan import KneeDBSCAN, eps_sweep, score_labels
+from mmc_lib.methods.crossmodal.aligners import CCAAligner, ContrastiveAligner, joint_vectors
+from mmc_lib.methods.classical.knee_dbscan import KneeDBSCAN, eps_sweep, score_labels
 from mmc_lib.metrics import clustering_report
 from mmc_lib.plotting import tsne
 from mmc_lib.results import mean_std

@@ -1,8 +1,11 @@
 """Notebook 05: TreeVAE clustering, then cluster-conditioned diffusion (TreeDiffusion), on MNIST test images.
 
-One seed = one :func:`tree_run`: fit TreeVAE on the 8k training images, score its leaves, fit the conditional DDPM,
-generate from both (overall and per leaf), score FID against the held-out 2k images with our digit classifier's
-features, and the classifier-predicted purity of each leaf's generations. The fitted models are kept in the study
+One seed = one :func:`tree_run`: fit TreeVAE on the 8k training images, score its leaves, fit the conditional DDPM
+while its FID/KID curve is measured every ``eval_every`` steps, generate from both (overall and per leaf), and score
+the generations against the **held-out** 2k images only (:func:`generation_scores`): FID and KID in our digit
+classifier's 128-d feature space (KID decides where a sample has fewer rows than 128), the share of generations the
+classifier recognises (confidence ≥ :data:`RECOGNISED_CONFIDENCE`), and the classifier-predicted purity of each
+leaf's generations. :func:`curve_flattened` applies the fair-budget rule to the curve. The fitted models are kept in the study
 cache (``models_<seed>.pt``) so the notebook draws its figures without refitting. :func:`baseline_run` gives the
 k-means and flat VAE + k-means rows on the same images. Every function takes the notebook's ``budget_changes`` as
 ``changes`` (:func:`mmc_lib.studies.budgets.budget`), so a student changes a knob without editing the library.
@@ -19,7 +22,7 @@ import numpy as np
 import torch
 
 from mmc_lib.data import mnist_split
-from mmc_lib.fid import DigitFeatures, cached_digit_features, fid
+from mmc_lib.fid import DigitFeatures, cached_digit_features, generation_scores
 from mmc_lib.methods.treediffusion import TreeDiffusion
 from mmc_lib.methods.treevae import TreeVAE, VAEKMeans
 from mmc_lib.metrics import clustering_report, dendrogram_purity, leaf_purity
@@ -27,6 +30,9 @@ from mmc_lib.studies.budgets import budget
 
 NOTEBOOK = "05_treediffusion"
 CLUSTER_METRICS = ["acc", "nmi", "ari", "leaf_purity", "dendrogram_purity"]
+RECOGNISED_CONFIDENCE = 0.9  # a generation is "recognised" when the digit classifier's top probability reaches this
+#: the fair-budget rule: the FID curve has flattened when its last third of training lowered FID by less than this
+FLAT_TOLERANCE = 0.10
 
 
 def plan(profile: str, changes: dict | None = None):
@@ -60,15 +66,57 @@ def predicted_classes(net: DigitFeatures, x: np.ndarray) -> np.ndarray:
     return net(torch.as_tensor(x)).argmax(1).numpy()
 
 
+@torch.no_grad()
+def features(net: DigitFeatures, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """(n, 128) penultimate-layer features of the digit classifier: the space every FID/KID here is measured in."""
+    return np.concatenate([net.features(torch.as_tensor(x[i:i + batch_size])).numpy()
+                           for i in range(0, len(x), batch_size)])
+
+
+@torch.no_grad()
+def recognised(net: DigitFeatures, x: np.ndarray, confidence: float = RECOGNISED_CONFIDENCE) -> float:
+    """Share of images the digit classifier labels with top probability ≥ ``confidence`` (a reader-like test that a
+    generation is a digit at all, whichever digit)."""
+    prob = torch.softmax(net(torch.as_tensor(x)), dim=1).max(1).values.numpy()
+    return float((prob >= confidence).mean())
+
+
 def consistency(net: DigitFeatures, generations: list[np.ndarray]) -> float:
     """Intra-cluster consistency: mean over leaves of the share of a leaf's generations in its most predicted class."""
     shares = [np.bincount(predicted_classes(net, g)).max() / len(g) for g in generations if len(g)]
     return float(np.mean(shares))
 
 
+def image_scores(net: DigitFeatures, real_features: np.ndarray, fake: np.ndarray, *, seed: int = 0) -> dict:
+    """FID, KID (± its std over subsets), sample counts and the deciding score of generated images ``fake`` against
+    held-out ``real_features`` (:func:`mmc_lib.fid.generation_scores`), and the recognised share of ``fake``."""
+    out = generation_scores(real_features, features(net, fake), held_out=True, seed=seed)
+    out.update(n_real=len(real_features), n_fake=len(fake), recognised=recognised(net, fake))
+    return out
+
+
+def curve_flattened(curve: list[dict], *, metric: str = "fid", tolerance: float = FLAT_TOLERANCE) -> bool:
+    """The fair-budget rule: True when ``metric`` fell by less than ``tolerance`` (relative) over the last third of
+    training — the last point against the point closest to two thirds of the steps. Needs three points or more.
+
+    >>> curve_flattened([{"step": s, "fid": f} for s, f in [(100, 90), (200, 40), (300, 30)]])
+    False
+    >>> curve_flattened([{"step": s, "fid": f} for s, f in [(100, 90), (200, 31), (300, 30)]])
+    True
+    """
+    if len(curve) < 3:
+        return False
+    steps = np.array([c["step"] for c in curve], dtype=float)
+    k = int(np.argmin(np.abs(steps[:-1] - 2 * steps[-1] / 3)))
+    before, last = curve[k][metric], curve[-1][metric]
+    return bool(before > 0 and (before - last) / before < tolerance)
+
+
 def tree_run(seed: int, profile: str, data_dir: str | None, cache_dir: str, device: str = "cpu",
              changes: dict | None = None) -> dict:
-    """One seed of TreeVAE + TreeDiffusion: clustering metrics, FIDs, consistency, timings (models cached).
+    """One seed of TreeVAE + TreeDiffusion: clustering metrics, the denoiser's FID/KID curve, FID/KID/recognised
+    share of both models' generations against the held-out images (overall and per leaf, with sample counts),
+    consistency, timings (models cached).
 
     ``profile`` names the budget (a profile, or ``"gpu"`` for the denoiser at the authors' schedule); ``device`` is
     where TreeVAE and the denoiser train (not part of the cache key: :data:`mmc_lib.studies.grid.UNKEYED`); the FID
@@ -76,34 +124,52 @@ def tree_run(seed: int, profile: str, data_dir: str | None, cache_dir: str, devi
     b = plan(profile, changes)
     x_tr, y_tr, x_te, y_te = images(profile, data_dir, changes)
     net, _ = extractor(profile, data_dir, cache_dir, changes)
+    real = features(net, x_te)  # held-out images only: never seen by TreeVAE, the denoiser or the extractor
     start = time.perf_counter()
     tree = TreeVAE(b.n_clusters, max_depth=b.max_depth, seed=seed, config=b.tree, device=device).fit(x_tr)
     t_tree = time.perf_counter() - start
     out = {f"treevae_{k}": v for k, v in scores(tree, x_tr, y_tr).items()}
     out.update({f"treevae_test_{k}": v for k, v in scores(tree, x_te, y_te).items()})
+
+    def evaluate(model: TreeDiffusion, step: int) -> dict:
+        g = model.sample(b.n_curve, seed=seed + 7)
+        s = image_scores(net, real, g["images"], seed=seed)
+        return {k: s[k] for k in ("fid", "kid", "kid_std", "recognised")}
+
     start = time.perf_counter()
-    diff = TreeDiffusion(tree, seed=seed, config=b.diffusion, device=device).fit(x_tr)
+    diff = TreeDiffusion(tree, seed=seed, config=b.diffusion, device=device).fit(x_tr, evaluate=evaluate)
     t_diff = time.perf_counter() - start
+    start = time.perf_counter()
     gen = diff.sample(b.n_generate, seed=seed)
-    out["fid_treevae"] = fid(x_te, gen["vae_images"], net)
-    out["fid_treediffusion"] = fid(x_te, gen["images"], net)
+    for name, key in (("treevae", "vae_images"), ("treediffusion", "images")):
+        for k, v in image_scores(net, real, gen[key], seed=seed).items():
+            out[f"{k}_{name}" if k != "why" else f"fid_why_{name}"] = v
+    # TreeVAE at the curve's sample size: the horizontal line of the convergence figure (FID depends on n)
+    out["fid_treevae_curve_n"] = image_scores(net, real, gen["vae_images"][:b.n_curve], seed=seed)["fid"]
     test_leaf = tree.predict(x_te)
-    per_leaf = {"treevae": [], "treediffusion": [], "n_real": []}
+    per_leaf = {"treevae": [], "treediffusion": [], "treevae_kid": [], "treediffusion_kid": [], "n_real": [],
+                "n_fake": []}
     leaf_gens = {"treevae": [], "treediffusion": []}
     for k in range(tree.n_leaves_):
         g = diff.sample(b.n_per_leaf, seed=seed + 1000 * (k + 1), leaf_index=k)
         leaf_gens["treevae"].append(g["vae_images"])
         leaf_gens["treediffusion"].append(g["images"])
-        real = x_te[test_leaf == k]
-        per_leaf["n_real"].append(int(len(real)))
+        leaf_real = real[test_leaf == k]
+        per_leaf["n_real"].append(int(len(leaf_real)))
+        per_leaf["n_fake"].append(int(b.n_per_leaf))
         for name, key in (("treevae", "vae_images"), ("treediffusion", "images")):
-            per_leaf[name].append(fid(real, g[key], net) if len(real) >= 2 else float("nan"))
+            s = (generation_scores(leaf_real, features(net, g[key]), held_out=True, seed=seed)
+                 if len(leaf_real) >= 2 else {"fid": float("nan"), "kid": float("nan")})
+            per_leaf[name].append(s["fid"])
+            per_leaf[f"{name}_kid"].append(s["kid"])
     for name in ("treevae", "treediffusion"):
         out[f"fid_leaf_{name}"] = float(np.nanmean(per_leaf[name]))
+        out[f"kid_leaf_{name}"] = float(np.nanmean(per_leaf[f"{name}_kid"]))
         out[f"consistency_{name}"] = consistency(net, leaf_gens[name])
     out.update(per_leaf_fid=per_leaf, n_leaves=tree.n_leaves_, seconds_treevae=t_tree, seconds_ddpm=t_diff,
-               ddpm_final_loss=diff.history_[-1]["loss"], ddpm_steps=b.diffusion.steps,
-               device=next(diff.unet_.parameters()).device.type)
+               seconds_sampling=time.perf_counter() - start, ddpm_final_loss=diff.history_[-1]["loss"],
+               ddpm_steps=b.diffusion.steps, curve=diff.curve_, curve_flattened=curve_flattened(diff.curve_),
+               ddpm_history=diff.history_, device=next(diff.unet_.parameters()).device.type)
     torch.save({"tree": tree, "diffusion": diff}, Path(cache_dir) / f"models_{seed}.pt")
     return out
 
@@ -152,6 +218,8 @@ def load_models(cache_dir: str | Path, seed: int) -> tuple[TreeVAE, TreeDiffusio
     tree._device = diff._device = "cpu"
     tree.model_.to("cpu")
     diff.unet_.to("cpu")
+    if getattr(diff, "ema_", None) is not None:
+        diff.ema_.module.to("cpu")
     return tree, diff
 
 
@@ -165,15 +233,24 @@ def clustering_table(tree_df, base_df):
                      ignore_index=True).assign(dataset="mnist")
 
 
+GENERATION_METRICS = ["fid", "kid", "fid_leaf", "kid_leaf", "recognised", "consistency"]
+
+
 def generation_table(tree_df):
-    """Tidy rows (method, seed, fid, fid_leaf, consistency) of TreeVAE vs TreeDiffusion generations."""
+    """Tidy rows (method, seed, fid, kid, fid_leaf, kid_leaf, recognised, consistency) of TreeVAE vs TreeDiffusion
+    generations, all against the held-out images."""
     import pandas as pd
 
-    parts = [tree_df.assign(method=label, fid=tree_df[f"fid_{key}"], fid_leaf=tree_df[f"fid_leaf_{key}"],
-                            consistency=tree_df[f"consistency_{key}"])
+    parts = [tree_df.assign(method=label, **{m: tree_df[f"{m}_{key}"] for m in GENERATION_METRICS})
              for label, key in (("TreeVAE", "treevae"), ("TreeDiffusion", "treediffusion"))]
-    return pd.concat(parts, ignore_index=True)[["method", "seed", "fid", "fid_leaf", "consistency"]].assign(
-        dataset="mnist")
+    return pd.concat(parts, ignore_index=True)[["method", "seed", *GENERATION_METRICS]].assign(dataset="mnist")
+
+
+def curve_table(tree_df):
+    """One row per (seed, evaluation step) of the denoisers' curves: step, seconds, fid, kid, kid_std, recognised."""
+    import pandas as pd
+
+    return pd.DataFrame([{"seed": s, **c} for s, curve in zip(tree_df.seed, tree_df.curve) for c in curve])
 
 
 def describe(profile: str, changes: dict | None = None) -> str:
@@ -185,7 +262,9 @@ def describe(profile: str, changes: dict | None = None) -> str:
                        "TreeVAE epochs (root/subtree/fine-tune/final)":
                            [b.tree.epochs, b.tree.split_epochs, b.tree.finetune_epochs, b.tree.final_epochs],
                        "DDPM steps × batch": f"{d.steps} × {d.batch_size}", "UNet widths": list(d.channels),
-                       "DDIM steps": d.diffusion.sample_steps, "generations (overall / per leaf)":
+                       "lr (warm-up steps)": f"{d.lr:g} ({d.lr_warmup})", "EMA decay": d.ema_decay,
+                       "DDIM steps": d.diffusion.sample_steps, "FID curve every (samples)":
+                           f"{d.eval_every} steps ({b.n_curve})", "generations (overall / per leaf)":
                            [b.n_generate, b.n_per_leaf]})
 
 

@@ -30,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from mmc_lib.losses.contrastive import clip_info_nce
-from mmc_lib.nn import Hooks, minibatches, mlp, seeded, train
+from mmc_lib.nn import Hooks, adam, minibatches, mlp, seeded, train
 from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_fitted, check_views
 
@@ -306,7 +306,7 @@ class ContrastiveAligner:
             last = epoch - 1
             return self.best_epoch_ == last or not (len(v_a) and last - self.best_epoch_ >= cfg.patience)
 
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        opt = adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, config=cfg)
         batches = lambda: minibatches(len(t_a), cfg.batch_size, generator=gen, device=self.device,  # noqa: E731
                                       drop_last=True)
         history = train(loss_fn, opt, batches, cfg.epochs, module=model,

@@ -40,7 +40,7 @@ from torch import nn
 
 from mmc_lib.losses.dec import student_t, target_distribution
 from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import Hooks, minibatches, mlp, seeded, to_device_views, train
+from mmc_lib.nn import Hooks, adam, minibatches, mlp, seeded, to_device_views, train
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_config, check_fitted, check_n_clusters, check_views
 
@@ -196,7 +196,7 @@ class DEMVC:
 
     def _pretrain(self, tensors, generator) -> list[dict]:
         model, cfg = self.model_, self.config
-        opt = torch.optim.Adam(model.autoencoders.parameters(), lr=cfg.lr)
+        opt = adam(model.autoencoders.parameters(), lr=cfg.lr, config=cfg)
         return train(lambda idx, epoch: model.reconstruction_losses([t[idx] for t in tensors]), opt,
                      self._batches(len(tensors[0]), generator, tensors[0].device), cfg.pretrain_epochs,
                      module=model)
@@ -239,7 +239,7 @@ class DEMVC:
         steps_per_epoch = max(sum(1 for _ in minibatches(n, cfg.batch_size, generator=torch.Generator(),
                                                            drop_last=True)), 1)
         epochs = math.ceil(cfg.iterations / steps_per_epoch)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        opt = adam(model.parameters(), lr=cfg.lr, config=cfg)
         loss_fn = lambda idx, epoch: model.clustering_losses([t[idx] for t in tensors], state["target"][idx])  # noqa: E731
         return train(loss_fn, opt, self._batches(n, generator, tensors[0].device, budget=[cfg.iterations]), epochs,
                      module=model, hooks=Hooks(after_step=after_step, on_epoch=on_epoch))

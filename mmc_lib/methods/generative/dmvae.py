@@ -1,7 +1,7 @@
 """D-MVAE — a diffusion-refined multimodal VAE for clustering ("Mutimodal Clustering Based on Diffusion-Multimodal
 VAE"; no official code; our reading of the summary page, with MultiVae's and DiffuseVAE's designs as guides).
 
-* **Dual-branch encoders** (one per modality, :class:`~mmc_lib.methods.dmvae_parts.Encoder`) give Gaussian experts
+* **Dual-branch encoders** (one per modality, :class:`~mmc_lib.methods.generative.dmvae_parts.Encoder`) give Gaussian experts
   q(z | x_m); the **joint posterior is their product (PoE**, MVAE, Wu & Goodman 2018). Why PoE: with both modalities
   always present, the product is sharper than either expert (the latent that clusters), while the experts stay
   usable alone for translation because phase 2 trains them alone (cross-generation + consistency). ``posterior="moe"``
@@ -35,11 +35,11 @@ import torch
 from sklearn.mixture import GaussianMixture
 from torch import nn
 
-from mmc_lib.methods.dmvae_parts import (POSTERIORS, Decoder, DMVAEConfig, Encoder, MoGPrior, denoiser,
+from mmc_lib.methods.generative.dmvae_parts import (POSTERIORS, Decoder, DMVAEConfig, Encoder, MoGPrior, denoiser,
                                          feature_discriminator, hinge_d, hinge_g, kl_gaussians, kl_mog, kl_standard,
                                          mixture_of_experts_sample, nll, patch_discriminator, product_of_experts,
                                          reparameterise, view_kind)
-from mmc_lib.nn import Hooks, minibatches, seeded, train
+from mmc_lib.nn import Hooks, adam, minibatches, seeded, train
 from mmc_lib.nn.diffusion import ddim_sample, diffusion_loss
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_n_clusters
@@ -342,8 +342,8 @@ def _phase_recon(model: DMVAE, x, gen) -> list[dict]:
                           + cfg.beta * (terms["kl_a"] + terms["kl_b"]))
         return terms
 
-    return train(loss_fn, torch.optim.Adam(params, lr=cfg.lr), _batches(model, len(x[0]), gen), cfg.epochs_recon,
-                 module=model.encoders_, limit=cfg.divergence_limit)
+    return train(loss_fn, adam(params, lr=cfg.lr, config=cfg), _batches(model, len(x[0]), gen),
+                 cfg.epochs_recon, module=model.encoders_, limit=cfg.divergence_limit)
 
 
 def align_terms(model: DMVAE, x, idx, gen, *, mixture: bool = True) -> dict:
@@ -395,7 +395,7 @@ def _phase_align(model: DMVAE, x, gen) -> list[dict]:
             t["total"] = align_total(model, t, mixture=mixture)
             return t
 
-        return train(loss_fn, torch.optim.Adam(params, lr=cfg.lr), _batches(model, len(x[0]), gen), epochs,
+        return train(loss_fn, adam(params, lr=cfg.lr, config=cfg), _batches(model, len(x[0]), gen), epochs,
                      module=model.encoders_, limit=cfg.divergence_limit)
 
     history = run(warmup, mixture=False) if warmup else []
@@ -412,7 +412,7 @@ def _phase_refine(model: DMVAE, x, gen) -> list[dict]:
     for net in (model.encoders_, model.prior_):
         net.requires_grad_(False)
     params = [*model.decoders_.parameters(), *model.denoisers_.parameters()]
-    opt_d = torch.optim.Adam(model.discriminators_.parameters(), lr=cfg.lr, betas=(0.5, 0.999)) \
+    opt_d = adam(model.discriminators_.parameters(), lr=cfg.lr, betas=(0.5, 0.999), config=cfg) \
         if len(model.discriminators_) else None
     state: dict = {"disc": []}
     scheduler = cfg.diffusion.ddpm()
@@ -459,7 +459,7 @@ def _phase_refine(model: DMVAE, x, gen) -> list[dict]:
         state["disc"] = []
 
     try:
-        return train(loss_fn, torch.optim.Adam(params, lr=cfg.lr), _batches(model, len(x[0]), gen), cfg.epochs_refine,
+        return train(loss_fn, adam(params, lr=cfg.lr, config=cfg), _batches(model, len(x[0]), gen), cfg.epochs_refine,
                      module=model.decoders_, limit=cfg.divergence_limit,
                      hooks=Hooks(after_step=after_step if opt_d is not None else None, on_epoch=on_epoch))
     finally:

@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmc_lib.nn import Hooks, minibatches, mlp, seeded, train
+from mmc_lib.nn import Hooks, adam, minibatches, mlp, seeded, train
 from mmc_lib.runtime import one_thread, progress, resolve_device
 
 LOGVAR_LIMIT = 8.0  # |log σ²| bound of every Gaussian (variances in [3e-4, 3e3])
@@ -451,7 +451,7 @@ class TreeVAE:
     def _phase(self, x: torch.Tensor, params, epochs: int, gen: torch.Generator, *, phase: str, split: int) -> None:
         """``epochs`` epochs of the one training loop on ``x``, optimising ``params`` only, with KL annealing."""
         cfg = self.config
-        optimiser = torch.optim.Adam(params, lr=cfg.lr)
+        optimiser = adam(params, lr=cfg.lr, config=cfg)
         anneal = max(cfg.anneal_epochs, 1)
 
         def beta(epoch):  # fine-tuning a grown tree starts from trained latents: no annealing there
@@ -492,7 +492,8 @@ class TreeVAE:
         target = KMeans(2, n_init=3, random_state=seed).fit_predict(z.cpu().numpy()) == 0
         target = torch.as_tensor(target, dtype=torch.float32, device=x.device)
         routers = [(model.router_q[str(nid)], d), (model.router_p[str(nid)], z)]
-        optimiser = torch.optim.Adam([p for r, _ in routers for p in r.parameters()], lr=self.config.lr * 10)
+        optimiser = adam([p for r, _ in routers for p in r.parameters()], lr=self.config.lr * 10,
+                         config=self.config)
         for r, _ in routers:
             r.train()  # BatchNorm statistics of the new routers come from this node's samples
         for _ in range(steps):

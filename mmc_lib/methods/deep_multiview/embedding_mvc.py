@@ -21,7 +21,7 @@ import torch
 from sklearn.cluster import KMeans
 
 from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import Hooks, minibatches, seeded, to_device_views, train
+from mmc_lib.nn import Hooks, adam, minibatches, seeded, to_device_views, train
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_n_clusters, check_views
 
@@ -91,7 +91,7 @@ class EmbeddingMVCEstimator:
                                 contrast: Callable) -> list[dict]:
         """SCMVC's and SSLNMVC's schedule on one Adam: ``config.pretrain_epochs`` of ``model.reconstruction``, then
         ``config.epochs`` of ``contrast(batch)`` (logged); the history numbers epochs across both phases."""
-        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+        optimiser = adam(model.parameters(), lr=config.lr, config=config)
         n, device = tensors[0].shape[0], tensors[0].device
 
         def batches():

@@ -45,8 +45,8 @@ import torch.nn.functional as F
 from sklearn.preprocessing import minmax_scale, scale
 from torch import nn
 
-from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
-from mmc_lib.nn import Hooks, minibatches, train
+from mmc_lib.methods.deep_multiview.embedding_mvc import EmbeddingMVCEstimator
+from mmc_lib.nn import Hooks, adam, minibatches, train
 from mmc_lib.validation import check_config
 
 __all__ = ["DIVIDE", "DIVIDEConfig", "random_walk_affinity", "soft_target_contrast"]
@@ -213,7 +213,7 @@ class DIVIDE(EmbeddingMVCEstimator):
     def _train(self, tensors, k, config, generator, log):
         model = DIVIDENet([t.shape[1] for t in tensors], config).to(tensors[0].device)
         params = [p for p in model.parameters() if p.requires_grad]
-        optimiser = torch.optim.Adam(params, lr=config.lr, betas=(0.9, 0.99))
+        optimiser = adam(params, lr=config.lr, betas=(0.9, 0.99), config=config)
         n, device = tensors[0].shape[0], tensors[0].device
         n_batches = max(1, math.ceil(n / config.batch_size))
         step = {"i": 0}

@@ -49,8 +49,8 @@ from mmc_lib.losses.contrastive import nt_xent
 from mmc_lib.losses.ddc import TERMS as DDC_TERMS
 from mmc_lib.losses.ddc import ddc_loss
 from mmc_lib.losses.mutual_information import CLUB, assignment_mutual_information, gaussian_kl, uniform_cross_entropy
-from mmc_lib.methods.classical import choose_dominant_view
-from mmc_lib.methods.mvc import DeepMVCEstimator, MVCConfig, ViewEncoder
+from mmc_lib.methods.shared import choose_dominant_view
+from mmc_lib.methods.deep_multiview.mvc import DeepMVCEstimator, MVCConfig, ViewEncoder
 from mmc_lib.nn import DDCHead
 
 LOSS_GROUPS = ("ddc", "fdl", "cdl")
@@ -151,7 +151,9 @@ class DDMC(DeepMVCEstimator):
     Attributes
     ----------
     labels_, embedding_ (the enhanced representation), assignments_, history_ (per-epoch loss terms),
-    dominant_, view_silhouettes_ (None when ``dominant`` is given), restart_objectives_, snapshots_.
+    dominant_, view_silhouettes_ (None when ``dominant`` is given), restart_objectives_, snapshots_,
+    run_scores_ / selected_run_ / checkpoint_epochs_ (the runs' selection criterion, the run kept, the epoch each
+    run's kept weights come from; ``MVCConfig(selection="ddc1")`` makes them the paper's ``ddc_1`` checkpoints).
 
     Examples
     --------

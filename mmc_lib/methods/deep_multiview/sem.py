@@ -2,7 +2,7 @@
 mitigating representation degeneration", NeurIPS 2023), in its default instance: InfoNCE + class mutual
 information (CMI) weights + autoencoder reconstruction.
 
-Per view ``v``: the MFLVC autoencoder (:class:`~mmc_lib.methods.mflvc.ViewAutoencoder`, ``X^v → H^v`` 512-d, its
+Per view ``v``: the MFLVC autoencoder (:class:`~mmc_lib.methods.deep_multiview.mflvc.ViewAutoencoder`, ``X^v → H^v`` 512-d, its
 hidden features) and a per-view projection ``Z^v = normalize(W_v H^v)`` (128-d). Schedule of the authors'
 ``train.py`` (one Adam, lr 3e-4, batches of 256):
 
@@ -46,9 +46,9 @@ from sklearn.metrics import normalized_mutual_info_score
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.embedding_mvc import kmeans_labels
-from mmc_lib.methods.mflvc import MultiViewEstimator, ViewAutoencoder, reconstruction_loss, run_stages
-from mmc_lib.nn import Hooks, minibatches
+from mmc_lib.methods.deep_multiview.embedding_mvc import kmeans_labels
+from mmc_lib.methods.deep_multiview.mflvc import MultiViewEstimator, ViewAutoencoder, reconstruction_loss, run_stages
+from mmc_lib.nn import Hooks, adam, minibatches
 from mmc_lib.validation import check_config
 
 __all__ = ["SEMConfig", "SEM", "cmi_weights", "self_weighted_infonce"]
@@ -164,7 +164,7 @@ class SEM(MultiViewEstimator):
     def _fit(self, tensors, k, config: SEMConfig, generator, y) -> np.ndarray:
         model = SEMNet([t.shape[1] for t in tensors], config).to(tensors[0].device)
         self.model_ = model
-        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        optimiser = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, config=config)
         n, device = tensors[0].shape[0], tensors[0].device
         k_weights = max(2, min(int(config.times_for_k * k), n - 1))
         seeds = iter(np.random.default_rng(self.seed).integers(0, 2**31 - 1, 10_000))

@@ -36,8 +36,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
+from mmc_lib.methods.deep_multiview.embedding_mvc import EmbeddingMVCEstimator
 from mmc_lib.nn import mlp
+from mmc_lib.nn.optim import check_impl
 from mmc_lib.validation import check_config
 
 __all__ = ["SCMVC", "SCMVCConfig", "PAPER_EPOCHS", "scmvc_contrast", "mmd_view_weights"]
@@ -62,11 +63,14 @@ class SCMVCConfig:
     kmeans_n_init: int = 100  # k-means starts on H (authors: 100)
     n_restarts: int = 1  # restarts per seed; the lowest final training loss wins
     divergence_limit: float = 1e8  # a loss beyond this (or NaN/inf) stops training with an error
+    optimizer_impl: str | None = None  # torch's Adam: "foreach" | "fused" | "single"; None = "foreach" (mmc_lib.nn.optim)
 
     def __post_init__(self):
         check_config(self, at_least={"feature_dim": 1, "high_feature_dim": 1, "fusion_hidden": 1, "pretrain_epochs": 0,
                                      "epochs": 1, "batch_size": 2, "lr": 0.0, "temperature": 1e-6, "kmeans_n_init": 1,
                                      "n_restarts": 1})
+        if self.optimizer_impl is not None:
+            check_impl(self.optimizer_impl)
 
 
 def scmvc_contrast(h: torch.Tensor, r: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:

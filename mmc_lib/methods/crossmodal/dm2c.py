@@ -33,9 +33,9 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 
-from mmc_lib.methods.dm2c_parts import (DM2CConfig, DM2CNets, clip_weights, critic_losses, forward,
+from mmc_lib.methods.crossmodal.dm2c_parts import (DM2CConfig, DM2CNets, clip_weights, critic_losses, forward,
                                         generator_losses)
-from mmc_lib.nn import Hooks, check_finite_losses, minibatches, mixed_batches, seeded, train
+from mmc_lib.nn import Hooks, adam, check_finite_losses, minibatches, mixed_batches, seeded, train
 from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_fitted, check_n_clusters
 
@@ -201,7 +201,7 @@ def _pretrain(nets: DM2CNets, xa: torch.Tensor, xb: torch.Tensor, cfg: DM2CConfi
 
     groups = [{"params": list(nets.ae_a.parameters()), "lr": cfg.lr_pretrain},
               {"params": list(nets.ae_b.parameters()), "lr": cfg.lr_pretrain_b or cfg.lr_pretrain}]
-    opt = torch.optim.Adam(groups, betas=(0.5, 0.999), weight_decay=cfg.pretrain_weight_decay)
+    opt = adam(groups, betas=(0.5, 0.999), weight_decay=cfg.pretrain_weight_decay, config=cfg)
     history = train(loss_fn, opt, batches, cfg.pretrain_epochs, module=nets,
                     hooks=Hooks(batch_weight=lambda batch: len(batch[1])), limit=cfg.divergence_limit)
     return [{k: v for k, v in record.items() if k != "total"} for record in history]

@@ -1,5 +1,5 @@
 """MFLVC (Xu, Tang, Ren, Peng, Zhu & He, "Multi-level feature learning for contrastive multi-view clustering",
-CVPR 2022), and the parts it shares with SEM (:mod:`mmc_lib.methods.sem`, same group, same code base).
+CVPR 2022), and the parts it shares with SEM (:mod:`mmc_lib.methods.deep_multiview.sem`, same group, same code base).
 
 Per view ``m``: an autoencoder ``X^m → Z^m → X̂^m`` (the low-level features, ``784-500-500-2000-512`` style MLPs,
 ReLU, no BatchNorm), then two heads on ``Z^m`` shared by all views: the high-level features
@@ -53,9 +53,9 @@ from sklearn.preprocessing import minmax_scale
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.embedding_mvc import kmeans_labels
+from mmc_lib.methods.deep_multiview.embedding_mvc import kmeans_labels
 from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import Hooks, minibatches, mlp, seeded, to_device_views, train
+from mmc_lib.nn import Hooks, adam, minibatches, mlp, seeded, to_device_views, train
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_config, check_n_clusters, check_views
 
@@ -285,7 +285,7 @@ class MFLVC(MultiViewEstimator):
     def _fit(self, tensors, k, config: MFLVCConfig, generator, y) -> np.ndarray:
         model = MFLVCNet([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
         self.model_ = model
-        optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        optimiser = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, config=config)
         n = tensors[0].shape[0]
         batches = full_rows_batches(n, config.batch_size, generator=generator, device=tensors[0].device)
         state: dict = {}

@@ -55,9 +55,9 @@ from torch import nn
 from torch.func import functional_call
 
 from mmc_lib.losses.ddc import cs_divergence, gaussian_kernel, squared_distances, triu_sum
-from mmc_lib.methods.mvc import DeepMVCEstimator
+from mmc_lib.methods.deep_multiview.mvc import DeepMVCEstimator
 from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import DDCHead, Hooks, minibatches, mlp, train
+from mmc_lib.nn import DDCHead, Hooks, adam, minibatches, mlp, train
 from mmc_lib.validation import check_config
 
 __all__ = ["EAMCConfig", "EAMC", "attention_kernel_loss", "ddc2_flipped"]
@@ -239,7 +239,7 @@ class EAMC(DeepMVCEstimator):
         """Alternating generator / discriminator steps on the shared loop (inputs already validated)."""
         model = self._build([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
         self.model_ = model
-        optimiser = torch.optim.Adam(model.param_groups())
+        optimiser = adam(model.param_groups(), config=config)
         gen_params = model.generator_parameters()
 
         def clip_generator(*_) -> None:  # no-op on discriminator steps: the generator has no gradients then

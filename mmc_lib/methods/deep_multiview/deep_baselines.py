@@ -32,7 +32,7 @@ from torch import nn
 
 from mmc_lib.losses.dec import pairwise_sq_dists as _sq_dists
 from mmc_lib.losses.dec import student_t, target_distribution
-from mmc_lib.nn import Hooks, minibatches, mlp, seeded, train
+from mmc_lib.nn import Hooks, adam, minibatches, mlp, seeded, train
 from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_config, check_fitted, check_n_clusters, check_views
 
@@ -111,7 +111,7 @@ class _DeepClusterer:
             loss = F.mse_loss(self.ae_.decoder(self.ae_.encoder(x[idx])), x[idx])
             return {"pretrain_rec": loss, "total": loss}
 
-        opt = torch.optim.Adam(self.ae_.parameters(), lr=cfg.lr)
+        opt = adam(self.ae_.parameters(), lr=cfg.lr, config=cfg)
         self.pretrain_history_ = train(reconstruction, opt, self._batches(len(x), cfg, gen), cfg.pretrain_epochs,
                                        limit=cfg.divergence_limit)
 
@@ -131,7 +131,7 @@ class _DeepClusterer:
             terms["total"] = sum(terms.values())
             return terms
 
-        opt = torch.optim.Adam(params, lr=cfg.lr)
+        opt = adam(params, lr=cfg.lr, config=cfg)
         self.history_ = train(loss_fn, opt, self._batches(len(x), cfg, gen), cfg.epochs, hooks=hooks,
                               limit=cfg.divergence_limit)
 
@@ -277,7 +277,7 @@ class IMSAT(_DeepClusterer):
         n_nb = min(self.n_neighbors, len(x) - 1)
         dist, _ = NearestNeighbors(n_neighbors=n_nb + 1).fit(x.cpu().numpy()).kneighbors(x.cpu().numpy())
         eps = torch.as_tensor(self.eps_scale * dist[:, -1], dtype=torch.float32, device=self.device)  # (n,)
-        opt = torch.optim.Adam(self.net_.parameters(), lr=cfg.lr)
+        opt = adam(self.net_.parameters(), lr=cfg.lr, config=cfg)
         self.history_ = train(lambda idx, epoch: self._losses(x[idx], eps[idx], gen), opt,
                               self._batches(len(x), cfg, gen), cfg.epochs, limit=cfg.divergence_limit)
 

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
+from mmc_lib.methods.deep_multiview.embedding_mvc import EmbeddingMVCEstimator
 from mmc_lib.validation import check_config
 
 __all__ = ["SSLNMVC", "SSLNMVCConfig", "PAPER_EPOCHS", "balance_entropy", "calibration"]
