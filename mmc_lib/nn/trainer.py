@@ -123,6 +123,22 @@ def check_finite_losses(losses: Mapping[str, torch.Tensor], *, epoch: int, limit
             raise FloatingPointError(f"loss term {name!r} diverged at epoch {epoch}: {v}")
 
 
+def step(optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> float:
+    """One gradient step of ``optimiser`` on ``loss`` (zero the gradients, back-propagate, step); returns the loss.
+
+    For a second player updated inside a hook of :func:`train` (D-MVAE's discriminators after each decoder step),
+    so that every ``backward()`` of the library stays in this package.
+
+    >>> w = torch.nn.Parameter(torch.ones(1))
+    >>> step(adam([w], lr=0.25), (w ** 2).sum()), float(w.detach())  # Adam's first step moves by lr
+    (1.0, 0.75)
+    """
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return float(loss.detach())
+
+
 def run_epoch(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimizer, batches: Iterable, *,
               epoch: int, limit: float = 1e8, hooks: Hooks | None = None) -> dict[str, float]:
     """One pass over ``batches``: a step per batch; returns each term's mean over the batches that had it."""
