@@ -35,7 +35,7 @@ import torch
 
 from mmc_lib.data import load
 from mmc_lib.methods import DDMC, CoMVC, MVCConfig, SiMVC
-from mmc_lib.methods.deep_multiview.mvc import select_run
+from mmc_lib.methods.base import select_run
 from mmc_lib.methods.shared import choose_dominant_view
 from mmc_lib.metrics import accuracy, nmi
 from mmc_lib.studies.ddmc import final_ddc1

@@ -38,7 +38,7 @@ import mmc_lib.methods.deep_multiview.ddmc as ddmc_module
 from mmc_lib.data import load
 from mmc_lib.methods import DDMC, AmKM, MVCConfig
 from mmc_lib.methods.deep_multiview.ddmc import ABLATIONS
-from mmc_lib.methods.deep_multiview.mvc import eval_ddc1
+from mmc_lib.methods.base import eval_ddc1
 from mmc_lib.metrics import accuracy, nmi
 from mmc_lib.nn import to_device_views
 from mmc_lib.studies.ddmc import dominant_choice
