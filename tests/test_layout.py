@@ -124,6 +124,44 @@ def test_flat_module_paths_import_the_family_modules():
     for old, new in FLAT_PATHS.items():
         assert importlib.import_module(f"mmc_lib.methods.{old}") is importlib.import_module(f"mmc_lib.methods.{new}")
 
+
+# ------------------------------------------------------------------ one training loop
+
+#: files outside mmc_lib/nn that may back-propagate themselves, and why
+OWN_LOOPS = {
+    "mmc_lib/methods/crossmodal/dm2c.py": "DM2C's alternating generator/critic loop (critic steps between generator "
+                                          "steps, weight clipping): the one justified exception",
+    "mmc_lib/methods/generative/treediffusion.py": "issue 26's step-based DDPM loop (EMA, warm-up, gradient clipping); "
+                                                   "not yet on mmc_lib.nn.trainer (issue 22 leaves it to its owner)",
+}
+
+
+def _backward_calls(root) -> list[str]:
+    """``file:line`` of every ``.backward(`` call in ``root/mmc_lib`` outside ``mmc_lib/nn`` and :data:`OWN_LOOPS`."""
+    found = []
+    for path in sorted((root / "mmc_lib").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("mmc_lib/nn/") or rel in OWN_LOOPS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+                found.append(f"{rel}:{node.lineno}")
+    return found
+
+
+def test_every_model_trains_on_the_shared_loop():
+    assert _backward_calls(REPO) == [], "train on mmc_lib.nn.trainer (train, train_stages, step) instead"
+    for rel in OWN_LOOPS:
+        assert (REPO / rel).is_file(), f"{rel} is gone: drop it from OWN_LOOPS"
+
+
+def test_the_loop_check_can_fail(tmp_path):
+    for rel, text in {"mmc_lib/nn/trainer.py": "loss.backward()\n",
+                      "mmc_lib/methods/generative/own.py": "def fit(loss):\n    loss.backward()\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert _backward_calls(tmp_path) == ["mmc_lib/methods/generative/own.py:2"]
+
 # ------------------------------------------------------------------ no paper number typed into a notebook
 
 def _significant_digits(x: float) -> int:

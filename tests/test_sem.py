@@ -87,5 +87,5 @@ def test_bad_input_is_named():
         SEM(200, config=TINY).fit(views)
     with pytest.raises(ValueError, match="n_iterations"):
         SEMConfig(n_iterations=0)
-    with pytest.raises(ValueError, match="must be a SEMConfig"):
+    with pytest.raises(TypeError, match="must be a SEMConfig"):
         SEM(3, config=MFLVCConfig())

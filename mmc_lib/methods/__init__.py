@@ -9,7 +9,9 @@
 | ``generative`` | DMVAE, TreeVAE, TreeDiffusion, VAEKMeans |
 
 Each family's ``__init__`` says what its members share. A family never imports another family: what several
-use lives in :mod:`mmc_lib.methods.shared` (and the networks and the training loop in :mod:`mmc_lib.nn`);
+use lives in :mod:`mmc_lib.methods.shared`, the one base of the deep multi-view estimators (validation, seeding,
+runs and the label-free choice among them, device, history) in :mod:`mmc_lib.methods.base`, and the networks and
+the training loop in :mod:`mmc_lib.nn`;
 ``tests/test_layout.py`` enforces it. This package never imports :mod:`mmc_lib.studies` or :mod:`mmc_lib.audit`.
 
 The module paths of the flat layout (``mmc_lib.methods.ddmc``, ``mmc_lib.methods.treevae``, …) still import the

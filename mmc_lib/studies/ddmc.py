@@ -108,13 +108,13 @@ def device_name(module) -> str:
 def final_ddc1(model, views, batch_size: int | None = None) -> float:
     """The DDC ``ddc_1`` term (Cauchy–Schwarz divergence between clusters) of a fitted SiMVC/CoMVC/DDMC on all
     rows, in eval mode over consecutive full batches, as the reference code's ``evaluate.py`` computes it for its run
-    selection (:func:`mmc_lib.methods.mvc.eval_ddc1`). Unsupervised: it reads the views only, never labels.
+    selection (:func:`mmc_lib.methods.base.eval_ddc1`). Unsupervised: it reads the views only, never labels.
 
     With ``MVCConfig(selection="ddc1")`` the fitted model is each run's lowest-``ddc_1`` checkpoint (checked every
     ``checkpoint_every`` epochs), as in the reference; otherwise the model of the last epoch. Extra random draws
     inside ``losses`` (CoMVC's negatives, DDMC's vCLUB permutation) do not touch ``ddc_1`` and run under a fixed
     seed, so the caller's random state is left as it was."""
-    from mmc_lib.methods.mvc import eval_ddc1
+    from mmc_lib.methods.base import eval_ddc1
     from mmc_lib.nn import to_device_views
 
     net = model.model_

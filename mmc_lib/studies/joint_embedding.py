@@ -71,7 +71,10 @@ def clustering_data(dataset: str, b: JointBudget, data_dir: str | None = None) -
 
 
 def data_table(datasets: list[str], b: JointBudget, data_dir: str | None = None) -> pd.DataFrame:
-    """Pairs, classes and the two views of each clustering data set."""
+    """Pairs, classes and the two views of each clustering data set; with none present, the loader's error names
+    the first missing file and where to get it."""
+    if not datasets:
+        clustering_data(CLUSTER_DATASETS[0], b, data_dir)  # raises DataMissingError (file, checksum, source)
     rows = []
     for name in datasets:
         ds = clustering_data(name, b, data_dir)

@@ -1,11 +1,11 @@
 """Deep clusterers trained by mini-batch gradient descent on the shared loop (:mod:`mmc_lib.nn.trainer`).
 
 The multi-view ones — SiMVC, CoMVC, DDMC, EAMC, DEMVC, MFLVC, SEM, SCMVC, DIVIDE, SSLNMVC — take a list of
-row-aligned views; the single-input baselines of the DM2C table — DKM, DCN, IDEC, IMSAT — one matrix. What they
-share: per-view encoders from :mod:`mmc_lib.nn`, a fit that validates the views, seeds torch without moving the
-caller's generators, picks among restarts by a label-free rule, logs ACC/NMI only when given ``y`` (monitoring,
-never selection) and exposes ``labels_`` / ``embedding_`` / ``history_``. Each estimator adds only its network,
-its losses and its schedule.
+row-aligned views; the single-input baselines of the DM2C table — DKM, DCN, IDEC, IMSAT — one matrix. What the
+multi-view ones share is one base, :class:`mmc_lib.methods.base.DeepEstimator`: a fit that validates the views,
+seeds torch without moving the caller's generators, picks among runs by a label-free rule, logs ACC/NMI only when
+given ``y`` (monitoring, never selection) and exposes ``labels_`` / ``embedding_`` / ``history_``. Each estimator
+adds only its network, its losses and its schedule (on :mod:`mmc_lib.nn.trainer`).
 """
 
 from mmc_lib.methods.deep_multiview.ddmc import DDMC

@@ -39,7 +39,7 @@ from mmc_lib.methods.generative.dmvae_parts import (POSTERIORS, Decoder, DMVAECo
                                          feature_discriminator, hinge_d, hinge_g, kl_gaussians, kl_mog, kl_standard,
                                          mixture_of_experts_sample, nll, patch_discriminator, product_of_experts,
                                          reparameterise, view_kind)
-from mmc_lib.nn import Hooks, adam, minibatches, seeded, train
+from mmc_lib.nn import Hooks, adam, minibatches, seeded, step, train
 from mmc_lib.nn.diffusion import ddim_sample, diffusion_loss
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_n_clusters
@@ -447,11 +447,7 @@ def _phase_refine(model: DMVAE, x, gen) -> list[dict]:
     def after_step(idx):  # the discriminators' hinge step on the batch just used
         for m, real, fake in state["pairs"]:
             disc = model.discriminators_[str(m)]
-            loss = hinge_d(disc(real), disc(fake))
-            opt_d.zero_grad(set_to_none=True)
-            loss.backward()
-            opt_d.step()
-            state["disc"].append(float(loss.detach()))
+            state["disc"].append(step(opt_d, hinge_d(disc(real), disc(fake))))
 
     def on_epoch(epoch, record):
         if state["disc"]:
