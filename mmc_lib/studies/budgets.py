@@ -425,7 +425,7 @@ class TreeDiffusionBudget:
 #: notebook 05, full profile: the denoiser's optimiser steps. Planned from the measured cost (``python
 #: benchmarks/bench_treediffusion.py``: about 0.9 CPU-s per step of batch 128 with UNet widths 16/32/64 on one thread)
 #: so that three seeds (TreeVAE, denoiser, FID curve, sampling) fit the notebook's 60 minutes on 2 cores
-TREEDIFFUSION_CPU_STEPS = 1200
+TREEDIFFUSION_CPU_STEPS = 1000
 
 
 def _treediffusion(profile: str) -> TreeDiffusionBudget:
@@ -435,7 +435,7 @@ def _treediffusion(profile: str) -> TreeDiffusionBudget:
             profile, tree=TreeVAEConfig(epochs=15, split_epochs=6, finetune_epochs=3, final_epochs=10),
             vae=VAEConfig(epochs=30),
             diffusion=TreeDiffusionConfig(channels=(16, 32, 64), steps=steps, batch_size=128, lr=1e-3, lr_warmup=100,
-                                          grad_clip=1.0, ema_decay=0.995, log_every=25, eval_every=steps // 5,
+                                          grad_clip=1.0, ema_decay=0.995, log_every=25, eval_every=steps // 4,
                                           diffusion=DiffusionConfig(train_steps=1000, sample_steps=50)),
             n_per_leaf=50, n_curve=256, n_jobs=3)
     return TreeDiffusionBudget(
