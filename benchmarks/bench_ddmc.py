@@ -18,7 +18,7 @@ import torch
 from mmc_lib.data import load
 from mmc_lib.metrics import accuracy
 from mmc_lib.methods import DDMC, MVCConfig
-from mmc_lib.methods.classical import choose_dominant_view
+from mmc_lib.methods.shared import choose_dominant_view
 from mmc_lib.runtime import resolve_device
 
 

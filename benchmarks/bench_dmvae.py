@@ -18,7 +18,7 @@ from dataclasses import replace
 import torch
 
 from mmc_lib.data.mnist_text import mnist_text
-from mmc_lib.methods.dmvae import DMVAE, _phase_align, _phase_recon, _phase_refine
+from mmc_lib.methods.generative.dmvae import DMVAE, _phase_align, _phase_recon, _phase_refine
 from mmc_lib.runtime import resolve_device, single_threaded
 from mmc_lib.studies.budgets import budget
 

@@ -15,8 +15,8 @@ import time
 import tracemalloc
 
 from mmc_lib.data import load
-from mmc_lib.methods.graph_mvc import ONMSC, SMCMB, SwMC
-from mmc_lib.methods.rmkmc import RMKMC
+from mmc_lib.methods.graph.graph_mvc import ONMSC, SMCMB, SwMC
+from mmc_lib.methods.classical.rmkmc import RMKMC
 from mmc_lib.metrics import accuracy, nmi
 
 METHODS = {"SMCMB": SMCMB, "SwMC": SwMC, "RMKMC": RMKMC, "ONMSC": ONMSC}

@@ -25,7 +25,7 @@ import torch
 
 from mmc_lib.data import load
 from mmc_lib.methods import DDMC, CoMVC, MVCConfig, SiMVC
-from mmc_lib.methods.classical import choose_dominant_view
+from mmc_lib.methods.shared import choose_dominant_view
 from mmc_lib.metrics import accuracy, nmi
 
 METHODS = {"CoMVC": CoMVC, "SiMVC": SiMVC, "DDMC": DDMC}

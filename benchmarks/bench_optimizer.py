@@ -38,8 +38,8 @@ import torch
 
 from mmc_lib.data import load
 from mmc_lib.methods import CoMVC, MVCConfig, SCMVCConfig
-from mmc_lib.methods.embedding_mvc import kmeans_labels
-from mmc_lib.methods.scmvc import SCMVCNet
+from mmc_lib.methods.base import kmeans_labels
+from mmc_lib.methods.deep_multiview.scmvc import SCMVCNet
 from mmc_lib.nn import adam, minibatches, seeded, to_device_views
 from mmc_lib.nn.optim import IMPLS
 

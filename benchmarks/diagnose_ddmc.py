@@ -26,9 +26,9 @@ import torch
 
 from mmc_lib.data import load
 from mmc_lib.methods import DDMC, CoMVC, MVCConfig
-from mmc_lib.methods.classical import choose_dominant_view
+from mmc_lib.methods.shared import choose_dominant_view
 from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import to_device_views
+from mmc_lib.nn import seeded, to_device_views
 from mmc_lib.validation import check_views
 
 VARIANTS = {"default": {}, "DDC": {"losses": ("ddc",)}, "DDC+FDL": {"losses": ("ddc", "fdl")},
@@ -77,7 +77,7 @@ def run(dataset: str, seeds, restarts: int, variant: str, fixes: str, method: st
     for seed in seeds:
         if method == "DDMC":
             est = DDMC(ds.n_clusters, seed=seed, dominant=dominant, config=config, **VARIANTS[variant])
-            est._check_params(views)
+            est._check_params(views, config)
         else:
             est = CoMVC(ds.n_clusters, seed=seed, config=config)
         tensors = to_device_views(views, "cpu")
@@ -93,16 +93,16 @@ def run(dataset: str, seeds, restarts: int, variant: str, fixes: str, method: st
         est._build = build_instrumented
         for restart in range(restarts):
             t0 = time.perf_counter()
-            r = est._fit_once(tensors, ds.n_clusters, config, restart, y)
+            with seeded(1000 * seed + restart) as generator:  # the base's seed of this restart
+                r = est._train(tensors, ds.n_clusters, config, generator, y)
             seconds = time.perf_counter() - t0
-            est.model_ = r["model"]
-            _, assign = est._represent(tensors)
+            _, assign = est._represent(r.model, tensors)
             pred = assign.argmax(1)
             counts = np.bincount(pred, minlength=ds.n_clusters)
             marginal = assign.mean(0)
-            h = r["history"]
+            h = r.history
             last = {k: round(v, 5) for k, v in h[-1].items() if isinstance(v, float)}
-            rec = {"dataset": dataset, "n": len(y), "method": method, "variant": variant, "fixes": fixes, "seed": seed, "select": r["objective"],
+            rec = {"dataset": dataset, "n": len(y), "method": method, "variant": variant, "fixes": fixes, "seed": seed, "select": r.objective,
                    "restart": restart, "dominant": dominant, "seconds": round(seconds, 1),
                    "acc": accuracy(y, pred), "nmi": nmi(y, pred), "nonempty": int((counts > 0).sum()),
                    "min_cluster_frac": float(counts.min() / len(y)),

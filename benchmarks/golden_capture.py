@@ -154,7 +154,7 @@ def _contrastive(d):
 
 # ------------------------------------------------------------------------------------------------ generative
 def _generative():
-    from mmc_lib.methods import dmvae, dmvae_parts, treediffusion, treevae
+    from mmc_lib.methods.generative import dmvae, dmvae_parts, treediffusion, treevae
     return dmvae, dmvae_parts, treevae, treediffusion
 
 

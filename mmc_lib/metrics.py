@@ -23,7 +23,11 @@ from mmc_lib.validation import check_labels, check_views
 
 def contingency(y_true, y_pred) -> np.ndarray:
     """Counts table, rows = classes, columns = clusters (labels taken in sorted order)."""
-    y_true, y_pred = check_labels(y_true, y_pred)
+    return _contingency(*check_labels(y_true, y_pred))
+
+
+def _contingency(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """:func:`contingency` of labels already checked."""
     _, t = np.unique(y_true, return_inverse=True)
     _, p = np.unique(y_pred, return_inverse=True)
     table = np.zeros((t.max() + 1, p.max() + 1), dtype=np.int64)
@@ -39,7 +43,10 @@ def accuracy(y_true, y_pred) -> float:
     >>> accuracy([0, 0, 1, 1], [1, 1, 0, 0])
     1.0
     """
-    table = contingency(y_true, y_pred)
+    return _accuracy(contingency(y_true, y_pred))
+
+
+def _accuracy(table: np.ndarray) -> float:
     rows, cols = linear_sum_assignment(-table)
     return float(table[rows, cols].sum() / table.sum())
 
@@ -52,7 +59,10 @@ def nmi(y_true, y_pred) -> float:
     >>> round(nmi([0, 0, 1, 1], [0, 0, 1, 1]), 6)
     1.0
     """
-    y_true, y_pred = check_labels(y_true, y_pred)
+    return _nmi(*check_labels(y_true, y_pred))
+
+
+def _nmi(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(skm.normalized_mutual_info_score(y_true, y_pred, average_method="arithmetic"))
 
 
@@ -64,13 +74,15 @@ def ari(y_true, y_pred) -> float:
     >>> ari([0, 0, 1, 1], [0, 0, 1, 1])
     1.0
     """
-    y_true, y_pred = check_labels(y_true, y_pred)
-    return float(skm.adjusted_rand_score(y_true, y_pred))
+    return float(skm.adjusted_rand_score(*check_labels(y_true, y_pred)))
 
 
 def pair_counts(y_true, y_pred) -> tuple[int, int, int]:
     """(TP, FP, FN) over unordered sample pairs."""
-    table = contingency(y_true, y_pred)
+    return _pair_counts(contingency(y_true, y_pred))
+
+
+def _pair_counts(table: np.ndarray) -> tuple[int, int, int]:
     same_both = int((table * (table - 1) // 2).sum())
     cluster_sizes = table.sum(axis=0)
     class_sizes = table.sum(axis=1)
@@ -87,7 +99,11 @@ def pairwise_precision_recall_f(y_true, y_pred) -> tuple[float, float, float]:
     >>> pairwise_precision_recall_f([0, 0, 1, 1], [0, 0, 0, 0])
     (0.3333333333333333, 1.0, 0.5)
     """
-    tp, fp, fn = pair_counts(y_true, y_pred)
+    return _precision_recall_f(contingency(y_true, y_pred))
+
+
+def _precision_recall_f(table: np.ndarray) -> tuple[float, float, float]:
+    tp, fp, fn = _pair_counts(table)
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f_score = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -107,7 +123,10 @@ def purity(y_true, y_pred) -> float:
     >>> purity([0, 0, 1, 1], [0, 0, 0, 0])
     0.5
     """
-    table = contingency(y_true, y_pred)
+    return _purity(contingency(y_true, y_pred))
+
+
+def _purity(table: np.ndarray) -> float:
     return float(table.max(axis=0).sum() / table.sum())
 
 
@@ -142,6 +161,9 @@ METRICS = {
 def clustering_report(y_true, y_pred) -> dict[str, float]:
     """All label metrics as fractions: keys ``acc, nmi, ari, f_score, precision, recall, purity``.
 
+    The labels are validated once, and the table-based metrics (ACC, purity, the pair counts) share one contingency
+    table; each value equals the one its own function gives.
+
     Examples
     --------
     >>> report = clustering_report([0, 0, 1, 1], [1, 1, 0, 0])
@@ -149,15 +171,16 @@ def clustering_report(y_true, y_pred) -> dict[str, float]:
     (1.0, 1.0)
     """
     y_true, y_pred = check_labels(y_true, y_pred)
-    precision, recall, f = pairwise_precision_recall_f(y_true, y_pred)
+    table = _contingency(y_true, y_pred)
+    precision, recall, f = _precision_recall_f(table)
     return {
-        "acc": accuracy(y_true, y_pred),
-        "nmi": nmi(y_true, y_pred),
-        "ari": ari(y_true, y_pred),
+        "acc": _accuracy(table),
+        "nmi": _nmi(y_true, y_pred),
+        "ari": float(skm.adjusted_rand_score(y_true, y_pred)),
         "f_score": f,
         "precision": precision,
         "recall": recall,
-        "purity": purity(y_true, y_pred),
+        "purity": _purity(table),
     }
 
 

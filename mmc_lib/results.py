@@ -91,14 +91,18 @@ def machine() -> dict:
                         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}}
 
 
-def record_wall_time(notebook: str, profile: str, seconds: float, *, since: float, out_dir=None) -> bool:
-    """Write a finished notebook's wall time into its results provenance, if the notebook wrote that file during
-    the run that started at ``since`` (epoch seconds); return whether it did."""
+def record_wall_time(notebook: str, profile: str, seconds: float, *, since: float, out_dir=None,
+                     cpu_seconds: float | None = None) -> bool:
+    """Write a finished notebook's wall time (and, when measured, the CPU seconds its processes used) into its
+    results provenance, if the notebook wrote that file during the run that started at ``since`` (epoch seconds);
+    return whether it did."""
     path = results_path(notebook, profile, out_dir)
     if not path.exists() or path.stat().st_mtime < since:
         return False
     payload = json.loads(path.read_text())
     payload["provenance"].update(wall_seconds=round(float(seconds), 1), wall_seconds_source="run_all")
+    if cpu_seconds is not None:
+        payload["provenance"]["cpu_seconds"] = round(float(cpu_seconds), 1)
     _write(path, payload)
     return True
 

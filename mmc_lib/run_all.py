@@ -15,12 +15,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
 
 from mmc_lib.results import record_wall_time
 from mmc_lib.runtime import PROFILES, project_root
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds (user + system) of every finished child process: the notebook's kernel and the grid workers it
+    reaped. On a shared machine the wall time grows with the load; this does not, so both are recorded."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def find_notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
@@ -134,10 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_libraries()
     print(f"{len(books)} notebook(s), profile {args.profile}; executed copies in build/{args.profile}/", flush=True)
     for book in books:
-        since = time.time()
+        since, cpu_before = time.time(), children_cpu_seconds()
         status, seconds = run_one(book, root / "build" / args.profile / book.name, params, args.cell_timeout)
         if status == "ok":
-            record_wall_time(book.stem, args.profile, seconds, since=since, out_dir=args.out_dir)
+            record_wall_time(book.stem, args.profile, seconds, since=since, out_dir=args.out_dir,
+                             cpu_seconds=children_cpu_seconds() - cpu_before)
         summary.append((book.name, status, seconds))
     print_summary(summary)
     failed = [s for s in summary if s[1] != "ok"]

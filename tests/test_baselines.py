@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from mmc_lib.data import REGISTRY
-from mmc_lib.methods.classical import BASELINES, KM, CoregMVSC, Ncuts, gaussian_affinity, view_silhouettes
+from mmc_lib.methods.classical import BASELINES, KM, CoregMVSC, Ncuts
+from mmc_lib.methods.shared import gaussian_affinity, view_silhouettes
 from mmc_lib.studies.data_and_baselines import classical_run, methods_for
 from mmc_lib.metrics import accuracy
 

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from mmc_lib.methods import CoMVC, MVCConfig, SiMVC
-from mmc_lib.methods.ddmc import DDMC
-from mmc_lib.methods.mvc import ConvEncoder, ViewEncoder, comvc_contrastive_loss
+from mmc_lib.methods.deep_multiview.ddmc import DDMC
+from mmc_lib.methods.deep_multiview.mvc import ConvEncoder, ViewEncoder, comvc_contrastive_loss
 from mmc_lib.metrics import accuracy
 
 TINY_CNN = MVCConfig(encoder="cnn", cnn_padding="same", cnn_channels=4, latent_dim=4, ddc_hidden=16, epochs=2,

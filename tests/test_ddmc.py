@@ -5,7 +5,7 @@ import pytest
 
 from mmc_lib.metrics import accuracy
 from mmc_lib.methods import DDMC, MVCConfig
-from mmc_lib.methods.ddmc import ABLATIONS
+from mmc_lib.methods.deep_multiview.ddmc import ABLATIONS
 
 FAST = MVCConfig(hidden=(32,), latent_dim=8, epochs=30, batch_size=32, n_restarts=1)  # enough steps to converge
 TINY = MVCConfig(hidden=(32,), latent_dim=8, epochs=4, batch_size=64, n_restarts=1)  # bookkeeping only
@@ -116,7 +116,7 @@ def test_club_term_is_averaged_over_latent_dimensions():
     import torch
     import torch.nn.functional as F
 
-    from mmc_lib.methods.ddmc import DDMCNet
+    from mmc_lib.methods.deep_multiview.ddmc import DDMCNet
 
     views, _ = blobs(n_per=10)
     cfg = MVCConfig(hidden=(16,), latent_dim=6)

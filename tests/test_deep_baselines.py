@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 import torch
 
 from mmc_lib.losses.dec import student_t, target_distribution
-from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT, DeepClusterConfig
+from mmc_lib.methods.deep_multiview.deep_baselines import DCN, DKM, IDEC, IMSAT, DeepClusterConfig
 from mmc_lib.metrics import accuracy
 
 CFG = DeepClusterConfig(hidden=(32,), latent_dim=4, pretrain_epochs=30, epochs=10, batch_size=32, n_init=5)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmc_lib.methods.demvc import DEMVC, DEMVCConfig
+from mmc_lib.methods.deep_multiview.demvc import DEMVC, DEMVCConfig
 from mmc_lib.metrics import accuracy
 
 FAST = dict(hidden=(32, 32), latent_dim=4, pretrain_epochs=30, iterations=60, update_interval=10, batch_size=32,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmc_lib.methods.divide import DIVIDE, DIVIDEConfig, random_walk_affinity, soft_target_contrast
+from mmc_lib.methods.deep_multiview.divide import DIVIDE, DIVIDEConfig, random_walk_affinity, soft_target_contrast
 from mmc_lib.metrics import accuracy
 
 FAST = DIVIDEConfig(hidden=(64, 64), embed_dim=16, epochs=40, start_rectify_epoch=20, warmup_epochs=2,

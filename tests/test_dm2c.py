@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from mmc_lib.data import available
-from mmc_lib.methods.dm2c import DM2C, check_modality, diverged
-from mmc_lib.methods.dm2c_parts import DM2CConfig, DM2CNets, critic_losses, forward, generator_losses
+from mmc_lib.methods.crossmodal.dm2c import DM2C, check_modality, diverged
+from mmc_lib.methods.crossmodal.dm2c_parts import DM2CConfig, DM2CNets, critic_losses, forward, generator_losses
 from mmc_lib.metrics import accuracy
 
 TINY = DM2CConfig(hidden=(16,), latent_dim=8, gen_hidden=(16,), pretrain_epochs=3, epochs=3, batch_size=32,
@@ -241,3 +241,32 @@ def test_paper_vs_ours_in_percent_with_substituted_mark():
     assert table.loc["DM2C", ("acc", "paper %")] == "27.2"
     assert table.loc["DM2C", ("acc", "ours %")] == "30.0 ± 1.0ˢ"
     assert table.loc["DM2C", ("acc", "diff")] == "+2.8"
+
+
+# ------------------------------------------------------------------ notebook 02's figures as calls
+def test_main_and_ablation_bars_draw_the_study_numbers():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from mmc_lib.studies import dm2c as S
+
+    long = pd.DataFrame({"dataset": ["wikipedia"] * 6, "method": ["DM2C"] * 4 + ["k-means"] * 2,
+                         "metric": ["acc", "acc", "nmi", "nmi", "acc", "nmi"], "value": [0.4, 0.6, 0.2, 0.2, 0.3, 0.1]})
+    fig = S.main_bars(long, ["wikipedia"], paper_acc={"DM2C": 0.5})
+    try:
+        ax = fig.axes[0]
+        heights = [p.get_height() for p in ax.patches]
+        assert heights == pytest.approx([0.3, 0.5, 0.1, 0.2])  # ACC bars (k-means, DM2C), then NMI bars
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["k-means", "DM2C"]  # the study's method order
+        assert ax.collections and ax.collections[-1].get_offsets()[1][1] == pytest.approx(0.5)  # the paper's cross
+    finally:
+        plt.close(fig)
+    rows = [{"dataset": "wikipedia", "setting": s, "metric": m, "mean": 0.1 * i, "std": 0.0}
+            for i, s in enumerate(S.ABLATION_SETTINGS) for m in ("acc", "nmi")]
+    fig = S.ablation_bars(rows, ["wikipedia"])
+    try:
+        ax = fig.axes[0]
+        assert [p.get_height() for p in ax.patches][:4] == pytest.approx([0.0, 0.1, 0.2, 0.3])
+        assert [t.get_text() for t in ax.get_xticklabels()] == [s.split(":")[1] for s in S.ABLATION_SETTINGS]
+    finally:
+        plt.close(fig)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from mmc_lib.methods import DM2C, DM2CConfig
-from mmc_lib.methods.dm2c_parts import DM2CNets, forward, generator_losses
+from mmc_lib.methods.crossmodal.dm2c_parts import DM2CNets, forward, generator_losses
 from mmc_lib.metrics import accuracy
 
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from mmc_lib.data.mnist_text import ALPHABET, VOCAB_SIZE, decode, encode, mnist_text, spell
-from mmc_lib.methods import dmvae_parts as parts
-from mmc_lib.methods.dmvae import DMVAE, STAGES
-from mmc_lib.methods.dmvae_parts import DMVAEConfig
+from mmc_lib.methods.generative import dmvae_parts as parts
+from mmc_lib.methods.generative.dmvae import DMVAE, STAGES
+from mmc_lib.methods.generative.dmvae_parts import DMVAEConfig
 from mmc_lib.nn.diffusion import DiffusionConfig
 from mmc_lib.studies import dmvae as study
 from mmc_lib.studies.budgets import budget

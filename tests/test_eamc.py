@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmc_lib.methods.eamc import EAMC, EAMCConfig, EAMCNet, attention_kernel_loss, ddc2_flipped
+from mmc_lib.methods.deep_multiview.eamc import EAMC, EAMCConfig, EAMCNet, attention_kernel_loss, ddc2_flipped
 from mmc_lib.metrics import accuracy
 
 FAST = dict(hidden=(32, 32), epochs=60, batch_size=40, lr_encoders=1e-3, lr_head=1e-3)  # small nets learn fast

@@ -127,7 +127,7 @@ def test_changed_code_or_settings_change_the_cache_key_but_prose_does_not(tmp_pa
     lib = tmp_path / "mmc_lib"
     shutil.copytree(REPO / "mmc_lib", lib, ignore=shutil.ignore_patterns("__pycache__"))
     base = _code_version_of(tmp_path)
-    ddmc = lib / "methods" / "ddmc.py"
+    ddmc = lib / "methods" / "deep_multiview" / "ddmc.py"
     text = ddmc.read_text()
     ddmc.write_text(text.replace('"""DDMC', '"""DDMC (a docstring edit)', 1) + "\n# a comment\n")
     assert _code_version_of(tmp_path) == base  # prose only: cached runs stay valid

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from mmc_lib.methods.graph_mvc import (ONMSC, SMCMB, SwMC, adaptive_neighbour_graph, laplacian_smallest_eigvecs,
+from mmc_lib.methods.graph.graph_mvc import (ONMSC, SMCMB, SwMC, adaptive_neighbour_graph, laplacian_smallest_eigvecs,
                                        simplex_projection_rows, transfer_cut)
-from mmc_lib.methods.rmkmc import RMKMC, _view_weights
+from mmc_lib.methods.classical.rmkmc import RMKMC, _view_weights
 from mmc_lib.metrics import accuracy
 
 FAST = {  # small settings so the whole file runs in seconds; the defaults are the papers'

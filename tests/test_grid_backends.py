@@ -8,7 +8,7 @@ from mmc_lib.studies.grid import grid, run_grid
 
 def _fit(seed: int, k: int) -> dict:
     """A real (small) training run: one thread, seeded, so the result cannot depend on the worker."""
-    from mmc_lib.methods.deep_baselines import DKM, DeepClusterConfig
+    from mmc_lib.methods.deep_multiview.deep_baselines import DKM, DeepClusterConfig
 
     rng = np.random.default_rng(0)
     X = np.r_[rng.normal(0, 0.1, (30, 4)), rng.normal(1, 0.1, (30, 4))]

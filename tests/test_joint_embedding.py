@@ -8,9 +8,9 @@ import torch
 from sklearn.cluster import KMeans
 
 from mmc_lib.data import available
-from mmc_lib.methods.knee_dbscan import KneeDBSCAN, k_distance, knee_index, score_labels
+from mmc_lib.methods.classical.knee_dbscan import KneeDBSCAN, k_distance, knee_index, score_labels
 from mmc_lib.losses.contrastive import clip_info_nce as symmetric_info_nce
-from mmc_lib.methods.aligners import (
+from mmc_lib.methods.crossmodal.aligners import (
     CCAAligner,
     ContrastiveAligner,
     ContrastiveConfig,
@@ -282,3 +282,13 @@ def test_result_rows_hold_chance_and_the_grader_reads_them():
     if available("wikipedia"):  # the published CM row is found among our cca@retrieval rows
         cm = numbers.loc["rasiwasia2010.wikipedia.cm.map-img2txt"]
         assert cm["ours_mean"] == pytest.approx(0.21) and cm["verdict"] == "below"  # mean of 0.20, 0.21, 0.22
+
+
+def test_data_table_without_any_set_names_the_missing_file(tmp_path):
+    from mmc_lib.data import DataMissingError
+    from mmc_lib.studies.budgets import budget
+    from mmc_lib.studies.joint_embedding import data_table, present_datasets
+
+    assert present_datasets(str(tmp_path)) == []
+    with pytest.raises(DataMissingError, match="not found in data directory"):
+        data_table([], budget("03_joint_embedding", "smoke"), str(tmp_path))

@@ -59,6 +59,109 @@ def test_the_import_check_can_fail(tmp_path, monkeypatch):
     assert _violations("methods") == ["mmc_lib/methods/leaky.py imports mmc_lib.studies.grid"]
 
 
+
+# ------------------------------------------------------------------ estimator families
+
+#: subpackages of mmc_lib.methods, one per family of estimators
+FAMILIES = ("classical", "graph", "deep_multiview", "crossmodal", "generative")
+#: what every family may import from mmc_lib.methods besides itself
+SHARED = ("mmc_lib.methods.shared", "mmc_lib.methods.base")
+
+
+def _family_violations(methods_dir) -> list[str]:
+    """Imports from a family into another family (or into the package that re-exports them all), and imports of any
+    family from the shared modules."""
+    bad = []
+    for path in sorted(methods_dir.rglob("*.py")):
+        rel = path.relative_to(methods_dir).parts
+        own = rel[0] if len(rel) > 1 else None
+        if own is None and path.stem not in ("shared", "base"):
+            continue  # the package's __init__ re-exports every family
+        for name in _imports(path):
+            if not name.startswith("mmc_lib.methods") or name.startswith(SHARED):
+                continue
+            parts = name.split(".")
+            target = parts[2] if len(parts) > 2 else None
+            if target != own or own is None:
+                bad.append(f"{path.relative_to(methods_dir.parent.parent)} imports {name}")
+    return bad
+
+
+def test_families_are_folders_with_a_docstring():
+    for family in FAMILIES:
+        init = PACKAGE / "methods" / family / "__init__.py"
+        assert init.is_file(), f"mmc_lib/methods/{family}/ is not a package"
+        doc = ast.get_docstring(ast.parse(init.read_text()))
+        assert doc and len(doc.split()) >= 30, f"mmc_lib/methods/{family}/__init__.py needs a paragraph saying what the family shares"
+    assert not list((PACKAGE / "methods").glob("*.py")) or {p.stem for p in (PACKAGE / "methods").glob("*.py")} <= {
+        "__init__", "shared", "base"}, "every estimator module lives in a family folder"
+
+
+def test_families_never_import_each_other():
+    assert _family_violations(PACKAGE / "methods") == []
+
+
+def test_the_family_check_can_fail(tmp_path):
+    methods = tmp_path / "mmc_lib" / "methods"
+    for family in ("graph", "classical"):
+        (methods / family).mkdir(parents=True)
+    (methods / "graph" / "ok.py").write_text("from mmc_lib.methods.shared import gaussian_affinity\n"
+                                             "from mmc_lib.methods.graph.other import f\n")
+    (methods / "graph" / "leaky.py").write_text("def f():\n    from mmc_lib.methods.classical.baselines import KM\n")
+    (methods / "classical" / "up.py").write_text("from mmc_lib.methods import KM\n")
+    (methods / "shared.py").write_text("from mmc_lib.methods.graph import SwMC\n")
+    assert _family_violations(methods) == [
+        "mmc_lib/methods/classical/up.py imports mmc_lib.methods",
+        "mmc_lib/methods/graph/leaky.py imports mmc_lib.methods.classical.baselines",
+        "mmc_lib/methods/shared.py imports mmc_lib.methods.graph"]
+
+
+def test_flat_module_paths_import_the_family_modules():
+    import importlib
+
+    from mmc_lib.methods import FLAT_PATHS
+
+    for old, new in FLAT_PATHS.items():
+        assert importlib.import_module(f"mmc_lib.methods.{old}") is importlib.import_module(f"mmc_lib.methods.{new}")
+
+
+# ------------------------------------------------------------------ one training loop
+
+#: files outside mmc_lib/nn that may back-propagate themselves, and why
+OWN_LOOPS = {
+    "mmc_lib/methods/crossmodal/dm2c.py": "DM2C's alternating generator/critic loop (critic steps between generator "
+                                          "steps, weight clipping): the one justified exception",
+    "mmc_lib/methods/generative/treediffusion.py": "issue 26's step-based DDPM loop (EMA, warm-up, gradient clipping); "
+                                                   "not yet on mmc_lib.nn.trainer (issue 22 leaves it to its owner)",
+}
+
+
+def _backward_calls(root) -> list[str]:
+    """``file:line`` of every ``.backward(`` call in ``root/mmc_lib`` outside ``mmc_lib/nn`` and :data:`OWN_LOOPS`."""
+    found = []
+    for path in sorted((root / "mmc_lib").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("mmc_lib/nn/") or rel in OWN_LOOPS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+                found.append(f"{rel}:{node.lineno}")
+    return found
+
+
+def test_every_model_trains_on_the_shared_loop():
+    assert _backward_calls(REPO) == [], "train on mmc_lib.nn.trainer (train, train_stages, step) instead"
+    for rel in OWN_LOOPS:
+        assert (REPO / rel).is_file(), f"{rel} is gone: drop it from OWN_LOOPS"
+
+
+def test_the_loop_check_can_fail(tmp_path):
+    for rel, text in {"mmc_lib/nn/trainer.py": "loss.backward()\n",
+                      "mmc_lib/methods/generative/own.py": "def fit(loss):\n    loss.backward()\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert _backward_calls(tmp_path) == ["mmc_lib/methods/generative/own.py:2"]
+
 # ------------------------------------------------------------------ no paper number typed into a notebook
 
 def _significant_digits(x: float) -> int:

@@ -103,3 +103,22 @@ def test_silhouette_prefers_the_true_partition():
     assert metrics.silhouette(X, RNG.integers(0, 2, 60)) < 0.2
     with pytest.raises(ValueError, match="shape"):
         metrics.silhouette(X, y[:10])
+
+
+def test_clustering_report_checks_its_labels_once_and_agrees_with_each_metric(monkeypatch):
+    rng = np.random.default_rng(3)
+    y_true, y_pred = rng.integers(0, 4, 200), rng.integers(0, 5, 200)
+    expected = {name: fn(y_true, y_pred) for name, fn in METRICS.items()}
+    calls = []
+    real = metrics.check_labels
+
+    def counting(a, b):
+        calls.append(1)
+        return real(a, b)
+
+    monkeypatch.setattr(metrics, "check_labels", counting)
+    report = clustering_report(y_true, y_pred)
+    assert len(calls) == 1
+    assert report == expected  # exactly the values of the metrics one by one
+    with pytest.raises(ValueError, match="different lengths"):
+        clustering_report(y_true, y_pred[:-1])

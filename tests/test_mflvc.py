@@ -1,12 +1,13 @@
 """MFLVC: its loss terms on hand-computed cases, the Hungarian relabelling, bad input, determinism, separable blobs."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from mmc_lib.methods.mflvc import MFLVC, MFLVCConfig, cluster_contrastive_loss, hungarian_relabel
+from mmc_lib.methods.deep_multiview.mflvc import MFLVC, MFLVCConfig, cluster_contrastive_loss, hungarian_relabel
 from mmc_lib.metrics import accuracy
 
 FAST = MFLVCConfig(hidden=(32,), feature_dim=16, high_feature_dim=8, mse_epochs=10, con_epochs=40, tune_epochs=20,
@@ -90,12 +91,13 @@ def test_bad_input_is_named():
         MFLVC(3, config=TINY).fit(views[:1])
     with pytest.raises(ValueError, match="con_epochs"):
         MFLVCConfig(con_epochs=-1)
-    with pytest.raises(ValueError, match="either config or keyword"):
-        MFLVC(3, config=TINY, con_epochs=3)
+    with pytest.raises(TypeError, match="must be a MFLVCConfig"):
+        MFLVC(3, config=object())
     with pytest.raises(TypeError, match="not_an_option"):
         MFLVC(3, not_an_option=1)
 
 
 def test_keywords_build_the_config():
     assert MFLVC(3, con_epochs=7).config == MFLVCConfig(con_epochs=7)
+    assert MFLVC(3, config=TINY, con_epochs=3).config == replace(TINY, con_epochs=3)  # keywords replace config fields
     assert math.isclose(MFLVC(3).config.lr, 3e-4)

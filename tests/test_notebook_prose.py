@@ -72,3 +72,17 @@ def test_prose_uses_the_audits_vocabulary(stem):
         assert "**substituted**" not in text or "| **substituted** |" in text, (stem, text[:200])  # data tables
         assert "undecided (within seed spread)" not in text, (stem, text[:200])
         assert not re.search(r"\*\*fails\*\*", text), (stem, text[:200])
+
+
+def test_notebook_06_states_the_measured_cost_of_its_results_file():
+    """The cost paragraph quotes the committed full-profile run: its wall time, its number of fits and their seconds."""
+    text = _markdown("06_generalisation")[0]
+    found = re.search(r"(\d+) s of wall clock for the notebook, (\d+) fits summing to (\d+) s of fitting", text)
+    assert found, "notebook 06 no longer states its measured cost"
+    stored = json.loads((REPO / "results" / "full" / "06_generalisation.json").read_text())
+    fits = [r for r in stored["rows"] if r["metric"] == "seconds"]
+    assert int(found.group(1)) == round(stored["extra"]["wall_seconds"])
+    assert int(found.group(2)) == sum(r["n_seeds"] for r in fits) == stored["extra"]["n_runs"]
+    assert int(found.group(3)) == round(sum(r["mean"] * r["n_seeds"] for r in fits))
+    within = stored["extra"]["wall_seconds"] <= 3600
+    assert ("within the 60-minute target" in text) == within and ("over the 60-minute target" in text) != within

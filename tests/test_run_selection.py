@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-import mmc_lib.methods.mvc as mvc
+import mmc_lib.methods.base as mvc  # the base owns the run selection (issue 22)
 from mmc_lib.methods import DDMC, CoMVC, MVCConfig, SiMVC
 from mmc_lib.nn import BestCheckpoint, Hooks, train
 

@@ -50,6 +50,20 @@ def test_record_wall_time_writes_only_files_of_this_run(tmp_path):
     assert prov["wall_seconds"] == 12.3 and prov["wall_seconds_source"] == "run_all"
     assert prov["machine"]["cpu_cores"] >= 1 and "torch" in prov["machine"]["threads"]
     assert not results.record_wall_time("99_missing", "smoke", 1.0, since=0, out_dir=tmp_path)
+    assert "cpu_seconds" not in prov  # only recorded when measured
+    assert results.record_wall_time("00_x", "smoke", 20.0, since=stamp - 1, out_dir=tmp_path, cpu_seconds=37.26)
+    assert json.loads(Path(path).read_text())["provenance"]["cpu_seconds"] == 37.3
+
+
+def test_children_cpu_seconds_counts_a_finished_child_process():
+    import subprocess
+    import sys
+
+    from mmc_lib.run_all import children_cpu_seconds
+
+    before = children_cpu_seconds()
+    subprocess.run([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
+    assert children_cpu_seconds() - before > 0.05  # the child's busy loop is counted once it has been reaped
 
 
 def _tiny_notebook(path: Path, source: str) -> Path:

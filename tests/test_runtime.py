@@ -81,10 +81,10 @@ def test_single_threaded_sets_one_thread_and_restores():
     assert torch.get_num_threads() == 2
 
 
-@pytest.mark.parametrize("estimator", ["mmc_lib.methods.dm2c:DM2C", "mmc_lib.methods.ddmc:DDMC",
-                                       "mmc_lib.methods.mvc:SiMVC", "mmc_lib.methods.deep_baselines:IDEC",
-                                       "mmc_lib.methods.aligners:ContrastiveAligner",
-                                       "mmc_lib.methods.aligners:CCAAligner"])
+@pytest.mark.parametrize("estimator", ["mmc_lib.methods.crossmodal.dm2c:DM2C", "mmc_lib.methods.deep_multiview.ddmc:DDMC",
+                                       "mmc_lib.methods.deep_multiview.mvc:SiMVC", "mmc_lib.methods.deep_multiview.deep_baselines:IDEC",
+                                       "mmc_lib.methods.crossmodal.aligners:ContrastiveAligner",
+                                       "mmc_lib.methods.crossmodal.aligners:CCAAligner"])
 def test_training_estimators_fit_on_one_thread(estimator):
     """A fixed seed must give the same numbers whatever the machine's core count."""
     import importlib

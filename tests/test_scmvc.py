@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmc_lib.methods.scmvc import SCMVC, SCMVCConfig, mmd_view_weights, scmvc_contrast
+from mmc_lib.methods.deep_multiview.scmvc import SCMVC, SCMVCConfig, mmd_view_weights, scmvc_contrast
 from mmc_lib.metrics import accuracy
 
 FAST = SCMVCConfig(hidden=(32, 32), feature_dim=8, high_feature_dim=4, fusion_hidden=16, pretrain_epochs=20,

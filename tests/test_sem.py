@@ -6,8 +6,8 @@ import torch
 from sklearn.metrics import normalized_mutual_info_score
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.mflvc import MFLVCConfig
-from mmc_lib.methods.sem import SEM, SEMConfig, cmi_weights, self_weighted_infonce
+from mmc_lib.methods.deep_multiview.mflvc import MFLVCConfig
+from mmc_lib.methods.deep_multiview.sem import SEM, SEMConfig, cmi_weights, self_weighted_infonce
 from mmc_lib.metrics import accuracy
 
 FAST = SEMConfig(hidden=(32,), feature_dim=16, high_feature_dim=8, mse_epochs=10, con_epochs=15, n_iterations=2,
@@ -87,5 +87,5 @@ def test_bad_input_is_named():
         SEM(200, config=TINY).fit(views)
     with pytest.raises(ValueError, match="n_iterations"):
         SEMConfig(n_iterations=0)
-    with pytest.raises(ValueError, match="must be a SEMConfig"):
+    with pytest.raises(TypeError, match="must be a SEMConfig"):
         SEM(3, config=MFLVCConfig())

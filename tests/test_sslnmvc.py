@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmc_lib.methods.sslnmvc import SSLNMVC, SSLNMVCConfig, balance_entropy, calibration
+from mmc_lib.methods.deep_multiview.sslnmvc import SSLNMVC, SSLNMVCConfig, balance_entropy, calibration
 from mmc_lib.metrics import accuracy
 
 FAST = SSLNMVCConfig(hidden=(32, 32, 32), feature_dim=32, high_feature_dim=16, pretrain_epochs=10, epochs=40, batch_size=40, lr=2e-3)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmc_lib.methods.classical import choose_dominant_view
+from mmc_lib.methods.shared import choose_dominant_view
 from mmc_lib.studies import ddmc
 from mmc_lib.studies.budgets import budget
 
@@ -130,3 +130,52 @@ def test_competitor_run_builds_each_method_from_its_options(tiny):
     assert 0 <= out["acc"] <= 1 and out["n_samples"] == CAP and out["seconds"] > 0
     with pytest.raises(ValueError, match="unknown competitor"):
         ddmc.competitor_run("DEC", "synthetic3d", 0)
+
+
+# ------------------------------------------------------------------ notebook 01's tables and figures as calls
+def _summary():
+    rows = [{"method": m, "dataset": d, "acc_mean": a, "nmi_mean": a / 2}
+            for (m, d, a) in [("DDMC", "x", 0.9), ("KM", "x", 0.4), ("DDMC", "y", 0.6)]]
+    return pd.DataFrame(rows)
+
+
+def test_main_heatmap_draws_the_score_grid():
+    import matplotlib.pyplot as plt
+
+    fig = ddmc.main_heatmap(_summary(), ["x", "y"], reduced=lambda m: m == "KM")
+    try:
+        acc_ax, nmi_ax = fig.axes[:2]
+        grid = ddmc.score_grid(_summary(), ["x", "y"])
+        shown = acc_ax.images[0].get_array()
+        assert np.allclose(np.ma.filled(shown, np.nan), grid.values, equal_nan=True)
+        assert np.allclose(np.ma.filled(nmi_ax.images[0].get_array(), np.nan), grid.values / 2, equal_nan=True)
+        assert grid.loc["DDMC", "y"] == pytest.approx(60.0) and np.isnan(grid.loc["KM", "y"])  # blank: not run
+        assert list(grid.index) == list(ddmc.ORDER)
+        texts = sorted(t.get_text() for t in acc_ax.texts)
+        assert texts == ["40", "60", "90"]  # one number per run cell, none for blanks
+        labels = [t.get_text() for t in acc_ax.get_yticklabels()]
+        assert "KM *" in labels and "DDMC" in labels  # the reduced-schedule mark
+    finally:
+        plt.close(fig)
+
+
+def test_per_seed_table_keeps_only_the_deep_methods_and_their_spread():
+    runs = pd.DataFrame({"method": ["DDMC", "DDMC", "SiMVC", "SiMVC", "KM"], "seed": [0, 1, 0, 1, 0],
+                         "dataset": ["x"] * 5, "acc": [0.5, 0.9, 0.3, 0.3, 0.99]})
+    per_seed, spread = ddmc.per_seed_table(runs)
+    assert set(per_seed.index.get_level_values("method")) == {"DDMC", "SiMVC"}
+    assert per_seed.loc[("DDMC", 1), "x"] == pytest.approx(90.0)
+    assert spread.loc["DDMC", "x"] == pytest.approx(20.0) and spread.loc["SiMVC", "x"] == 0.0
+
+
+def test_own_paper_numbers_leave_out_the_slides_and_name_the_silent_competitors():
+    numbers = pd.DataFrame({
+        "paper": ["SCMVC (Wu et al. 2024)", "DDMC slides", "MFLVC (Xu et al. 2022)"], "kind": ["value"] * 3,
+        "method": ["SCMVC", "SCMVC", "MFLVC"], "dataset": ["Synthetic3d"] * 3, "metric": ["acc"] * 3,
+        "source": ["Table III", "slides", "Table 2"], "claimed_frac": [0.98, 0.5, 0.9], "ours_mean": [0.97, 0.5, 0.8],
+        "ours_std": [0.01, 0.0, 0.02], "n_seeds": [3, 3, 3], "verdict": ["reproduced"] * 3, "detail": [""] * 3})
+    numbers.loc[1, "paper"] = "DDMC"
+    own, silent = ddmc.own_paper_numbers(numbers)
+    assert list(own.method) == ["SCMVC", "MFLVC"] and "DDMC" not in set(own.paper)
+    assert list(own["diff (points)"]) == [-1.0, -10.0]
+    assert "SCMVC" not in silent and "MFLVC" not in silent and "EAMC" in silent

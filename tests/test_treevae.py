@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from mmc_lib.methods.treevae import TreeVAE, TreeVAEConfig, VAEConfig, VAEKMeans, check_tree_size, tree_text
+from mmc_lib.methods.generative.treevae import TreeVAE, TreeVAEConfig, VAEConfig, VAEKMeans, check_tree_size, tree_text
 from mmc_lib.metrics import dendrogram_purity, leaf_purity
 
 TINY = TreeVAEConfig(epochs=1, split_epochs=1, finetune_epochs=1, final_epochs=1, batch_size=16, router_steps=5)

@@ -1,44 +1,49 @@
-"""Every clustering estimator, scikit-learn style (``fit``, ``fit_predict``, ``labels_``).
+"""Every clustering estimator, scikit-learn style (``fit``, ``fit_predict``, ``labels_``), grouped by family.
 
-| module | estimators |
+| family | estimators |
 |---|---|
-| ``classical`` | KM, Ncuts, AmKM, AmNcuts, CoregMVSC (the DDMC table's classical rows) |
-| ``deep_baselines`` | DKM, DCN, IDEC, IMSAT (the DM2C table's single-input deep baselines) |
-| ``mvc`` | SiMVC, CoMVC and the encoders/estimator base they share with DDMC |
-| ``ddmc`` | DDMC |
-| ``dm2c`` (+ ``dm2c_parts``) | DM2C |
-| ``aligners`` | CCAAligner, ContrastiveAligner (joint embedding spaces) |
-| ``knee_dbscan`` | KneeDBSCAN (DBSCAN with eps from the k-distance knee) |
-| ``rmkmc``, ``graph_mvc`` | RMKMC, SwMC, ONMSC, SMCMB (DDMC table's k-means / graph competitors) |
-| ``eamc``, ``demvc`` | EAMC, DEMVC (DDMC table competitors: adversarial-attention; collaborative DEC) |
-| ``mflvc`` | MFLVC (+ the per-view autoencoder SEM shares) |
-| ``sem`` | SEM (self-weighted contrastive learning) |
-| ``embedding_mvc`` | the base that SCMVC, DIVIDE and SSLNMVC share (fit, restarts, k-means on the embedding) |
-| ``scmvc``, ``divide``, ``sslnmvc`` | SCMVC, DIVIDE, SSLNMVC |
+| ``classical`` | KM, Ncuts, AmKM, AmNcuts, CoregMVSC (the DDMC table's classical rows), RMKMC, KneeDBSCAN |
+| ``graph`` | SwMC, ONMSC, SMCMB (the DDMC table's graph competitors) |
+| ``deep_multiview`` | SiMVC, CoMVC, DDMC, EAMC, DEMVC, MFLVC, SEM, SCMVC, DIVIDE, SSLNMVC; DKM, DCN, IDEC, IMSAT (the DM2C table's single-input deep baselines) |
+| ``crossmodal`` | DM2C; CCAAligner, ContrastiveAligner (joint embedding spaces) |
+| ``generative`` | DMVAE, TreeVAE, TreeDiffusion, VAEKMeans |
 
-This package never imports :mod:`mmc_lib.studies` or :mod:`mmc_lib.audit` (a test enforces it).
+Each family's ``__init__`` says what its members share. A family never imports another family: what several
+use lives in :mod:`mmc_lib.methods.shared`, the one base of the deep multi-view estimators (validation, seeding,
+runs and the label-free choice among them, device, history) in :mod:`mmc_lib.methods.base`, and the networks and
+the training loop in :mod:`mmc_lib.nn`;
+``tests/test_layout.py`` enforces it. This package never imports :mod:`mmc_lib.studies` or :mod:`mmc_lib.audit`.
+
+The module paths of the flat layout (``mmc_lib.methods.ddmc``, ``mmc_lib.methods.treevae``, …) still import the
+same modules (:data:`FLAT_PATHS`), so code written before the families keeps working.
 """
 
-from mmc_lib.methods.aligners import CCAAligner, ContrastiveAligner, ContrastiveConfig
-from mmc_lib.methods.classical import BASELINES, KM, AmKM, AmNcuts, CoregMVSC, Ncuts
-from mmc_lib.methods.ddmc import DDMC
-from mmc_lib.methods.demvc import DEMVC, DEMVCConfig
-from mmc_lib.methods.divide import DIVIDE, DIVIDEConfig
-from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT, DeepClusterConfig
-from mmc_lib.methods.dm2c import DM2C
-from mmc_lib.methods.dm2c_parts import DM2CConfig
-from mmc_lib.methods.eamc import EAMC, EAMCConfig
-from mmc_lib.methods.graph_mvc import ONMSC, SMCMB, SwMC
-from mmc_lib.methods.knee_dbscan import KneeDBSCAN
-from mmc_lib.methods.mflvc import MFLVC, MFLVCConfig
-from mmc_lib.methods.mvc import CoMVC, MVCConfig, SiMVC
-from mmc_lib.methods.rmkmc import RMKMC
-from mmc_lib.methods.scmvc import SCMVC, SCMVCConfig
-from mmc_lib.methods.sem import SEM, SEMConfig
-from mmc_lib.methods.sslnmvc import SSLNMVC, SSLNMVCConfig
+import sys
+from importlib import import_module
+
+from mmc_lib.methods.classical import BASELINES, KM, RMKMC, AmKM, AmNcuts, CoregMVSC, KneeDBSCAN, Ncuts
+from mmc_lib.methods.crossmodal import DM2C, CCAAligner, ContrastiveAligner, ContrastiveConfig, DM2CConfig
+from mmc_lib.methods.deep_multiview import (DCN, DDMC, DEMVC, DIVIDE, DKM, EAMC, IDEC, IMSAT, MFLVC, SCMVC, SEM,
+                                            SSLNMVC, CoMVC, DeepClusterConfig, DEMVCConfig, DIVIDEConfig, EAMCConfig,
+                                            MFLVCConfig, MVCConfig, SCMVCConfig, SEMConfig, SiMVC, SSLNMVCConfig)
+from mmc_lib.methods.generative import (DMVAE, DMVAEConfig, TreeDiffusion, TreeDiffusionConfig, TreeVAE,
+                                        TreeVAEConfig, VAEConfig, VAEKMeans)
+from mmc_lib.methods.graph import ONMSC, SMCMB, SwMC
 
 __all__ = ["BASELINES", "KM", "Ncuts", "AmKM", "AmNcuts", "CoregMVSC", "DKM", "DCN", "IDEC", "IMSAT",
            "DeepClusterConfig", "SiMVC", "CoMVC", "MVCConfig", "DDMC", "DM2C", "DM2CConfig", "CCAAligner",
            "ContrastiveAligner", "ContrastiveConfig", "KneeDBSCAN", "EAMC", "EAMCConfig", "DEMVC", "DEMVCConfig",
            "MFLVC", "MFLVCConfig", "SEM", "SEMConfig", "SCMVC", "SCMVCConfig", "DIVIDE", "DIVIDEConfig", "SSLNMVC",
-           "SSLNMVCConfig", "RMKMC", "SwMC", "ONMSC", "SMCMB"]
+           "SSLNMVCConfig", "RMKMC", "SwMC", "ONMSC", "SMCMB", "DMVAE", "DMVAEConfig", "TreeVAE", "TreeVAEConfig",
+           "TreeDiffusion", "TreeDiffusionConfig", "VAEKMeans", "VAEConfig"]
+
+#: module of the flat layout → the family module it is now (both names import the same module object)
+FLAT_PATHS = {
+    "rmkmc": "classical.rmkmc", "knee_dbscan": "classical.knee_dbscan", "graph_mvc": "graph.graph_mvc",
+    **{name: f"deep_multiview.{name}" for name in ("mvc", "ddmc", "eamc", "demvc", "mflvc", "sem", "scmvc", "divide",
+                                                   "sslnmvc", "deep_baselines")},
+    **{name: f"crossmodal.{name}" for name in ("dm2c", "dm2c_parts", "aligners")},
+    **{name: f"generative.{name}" for name in ("dmvae", "dmvae_parts", "treevae", "treediffusion")},
+}
+for _old, _new in FLAT_PATHS.items():
+    sys.modules[f"{__name__}.{_old}"] = import_module(f"{__name__}.{_new}")

@@ -123,6 +123,22 @@ def check_finite_losses(losses: Mapping[str, torch.Tensor], *, epoch: int, limit
             raise FloatingPointError(f"loss term {name!r} diverged at epoch {epoch}: {v}")
 
 
+def step(optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> float:
+    """One gradient step of ``optimiser`` on ``loss`` (zero the gradients, back-propagate, step); returns the loss.
+
+    For a second player updated inside a hook of :func:`train` (D-MVAE's discriminators after each decoder step),
+    so that every ``backward()`` of the library stays in this package.
+
+    >>> w = torch.nn.Parameter(torch.ones(1))
+    >>> step(adam([w], lr=0.25), (w ** 2).sum()), float(w.detach())  # Adam's first step moves by lr
+    (1.0, 0.75)
+    """
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return float(loss.detach())
+
+
 def run_epoch(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimizer, batches: Iterable, *,
               epoch: int, limit: float = 1e8, hooks: Hooks | None = None) -> dict[str, float]:
     """One pass over ``batches``: a step per batch; returns each term's mean over the batches that had it."""
@@ -166,6 +182,26 @@ def train(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimizer,
         if hooks.on_epoch is not None:
             _call_in_eval(module, hooks.on_epoch, epoch, record)
         history.append(record)
+    return history
+
+
+def train_stages(stages: Sequence[tuple[str, Callable, Callable, int, Hooks | None]], optimiser: torch.optim.Optimizer,
+                 module: torch.nn.Module | None = None, *, limit: float = 1e8, key: str = "stage") -> list[dict]:
+    """A model trained in stages (pretraining, then the clustering objective, then fine-tuning, …): each
+    ``(name, loss_fn, batches, epochs, hooks)`` runs :func:`train` in turn, all with ``optimiser``. The history is one
+    record per epoch with the stage's name under ``key`` and a running ``epoch`` number across the stages.
+
+    >>> w = torch.nn.Parameter(torch.zeros(1))
+    >>> opt = adam([w], lr=0.1)
+    >>> pull = lambda target: (lambda batch, epoch: {"total": ((w - target) ** 2).sum()})
+    >>> hist = train_stages([("to 1", pull(1.0), lambda: [0], 2, None), ("to 3", pull(3.0), lambda: [0], 3, None)], opt)
+    >>> [(r["stage"], r["epoch"]) for r in hist], bool(hist[-1]["total"] < hist[2]["total"])
+    ([('to 1', 1), ('to 1', 2), ('to 3', 3), ('to 3', 4), ('to 3', 5)], True)
+    """
+    history: list[dict] = []
+    for name, loss_fn, batches, epochs, hooks in stages:
+        for record in train(loss_fn, optimiser, batches, epochs, module=module, hooks=hooks, limit=limit):
+            history.append({**record, key: name, "epoch": len(history) + 1})
     return history
 
 

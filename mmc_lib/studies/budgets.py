@@ -23,13 +23,13 @@ import dataclasses
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mmc_lib.methods.aligners import ContrastiveConfig
-from mmc_lib.methods.deep_baselines import DeepClusterConfig
-from mmc_lib.methods.dm2c_parts import DM2CConfig
-from mmc_lib.methods.dmvae_parts import DMVAEConfig
-from mmc_lib.methods.mvc import MVCConfig
-from mmc_lib.methods.treediffusion import TreeDiffusionConfig
-from mmc_lib.methods.treevae import TreeVAEConfig, VAEConfig
+from mmc_lib.methods.crossmodal.aligners import ContrastiveConfig
+from mmc_lib.methods.deep_multiview.deep_baselines import DeepClusterConfig
+from mmc_lib.methods.crossmodal.dm2c_parts import DM2CConfig
+from mmc_lib.methods.generative.dmvae_parts import DMVAEConfig
+from mmc_lib.methods.deep_multiview.mvc import MVCConfig
+from mmc_lib.methods.generative.treediffusion import TreeDiffusionConfig
+from mmc_lib.methods.generative.treevae import TreeVAEConfig, VAEConfig
 from mmc_lib.nn.diffusion import DiffusionConfig
 from mmc_lib.runtime import check_profile
 

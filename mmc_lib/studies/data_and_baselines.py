@@ -19,7 +19,8 @@ from collections.abc import Iterable
 import pandas as pd
 
 from mmc_lib.data import REGISTRY, available, load
-from mmc_lib.methods.classical import BASELINES, choose_dominant_view, per_view_kmeans
+from mmc_lib.methods.classical import BASELINES
+from mmc_lib.methods.shared import choose_dominant_view, per_view_kmeans
 from mmc_lib.metrics import accuracy, clustering_report
 from mmc_lib.studies.budgets import DDMC_PAPER_DATASETS, BaselinesBudget
 from mmc_lib.studies.grid import mean_std_table, run_grid, study_cache, summarize, to_result_rows
@@ -117,7 +118,7 @@ def result_rows(raw: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
 
 def view_table(datasets: Iterable[str], b: BaselinesBudget, seed: int, data_dir: str | None = None) -> pd.DataFrame:
     """Per view of each multi-view set: the silhouette of its k-means partition, that partition's ACC (labels only
-    evaluate the choice) and which view :func:`~mmc_lib.methods.classical.choose_dominant_view` picks."""
+    evaluate the choice) and which view :func:`~mmc_lib.methods.shared.choose_dominant_view` picks."""
     rows = []
     for name in datasets:
         ds = load(name, data_dir=data_dir, max_samples=b.max_samples)

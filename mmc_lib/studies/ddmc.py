@@ -19,9 +19,9 @@ import pandas as pd
 
 import mmc_lib.methods as methods
 from mmc_lib.data import MultiViewDataset, available, load
-from mmc_lib.methods.classical import choose_dominant_view, per_view_kmeans
-from mmc_lib.methods.ddmc import ABLATIONS, DDMC
-from mmc_lib.methods.mvc import CoMVC, MVCConfig, SiMVC
+from mmc_lib.methods.shared import choose_dominant_view, per_view_kmeans
+from mmc_lib.methods.deep_multiview.ddmc import ABLATIONS, DDMC
+from mmc_lib.methods.deep_multiview.mvc import CoMVC, MVCConfig, SiMVC
 from mmc_lib.metrics import accuracy, clustering_report
 from mmc_lib.results import mean_std
 from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMCBudget
@@ -51,7 +51,7 @@ def datasets_present(names, data_dir=None) -> tuple[list[str], list[str]]:
 @lru_cache(maxsize=32)
 def dominant_choice(dataset: str, max_samples: int | None, data_dir: str | None = None,
                     scale: bool = True) -> tuple[int, tuple[float, ...]]:
-    """(index, silhouettes) of :func:`~mmc_lib.methods.classical.choose_dominant_view` on the capped rows."""
+    """(index, silhouettes) of :func:`~mmc_lib.methods.shared.choose_dominant_view` on the capped rows."""
     ds = load(dataset, data_dir=data_dir, max_samples=max_samples, scale=scale)
     chosen, scores = choose_dominant_view(ds.views, ds.n_clusters, seed=0)
     return chosen, tuple(float(s) for s in scores)
@@ -108,13 +108,13 @@ def device_name(module) -> str:
 def final_ddc1(model, views, batch_size: int | None = None) -> float:
     """The DDC ``ddc_1`` term (Cauchy–Schwarz divergence between clusters) of a fitted SiMVC/CoMVC/DDMC on all
     rows, in eval mode over consecutive full batches, as the reference code's ``evaluate.py`` computes it for its run
-    selection (:func:`mmc_lib.methods.mvc.eval_ddc1`). Unsupervised: it reads the views only, never labels.
+    selection (:func:`mmc_lib.methods.base.eval_ddc1`). Unsupervised: it reads the views only, never labels.
 
     With ``MVCConfig(selection="ddc1")`` the fitted model is each run's lowest-``ddc_1`` checkpoint (checked every
     ``checkpoint_every`` epochs), as in the reference; otherwise the model of the last epoch. Extra random draws
     inside ``losses`` (CoMVC's negatives, DDMC's vCLUB permutation) do not touch ``ddc_1`` and run under a fixed
     seed, so the caller's random state is left as it was."""
-    from mmc_lib.methods.mvc import eval_ddc1
+    from mmc_lib.methods.base import eval_ddc1
     from mmc_lib.nn import to_device_views
 
     net = model.model_
@@ -607,3 +607,67 @@ def ours_ranked(summary: pd.DataFrame, *, metric: str = "acc", methods=ORDER):
     each data set, the best mean in bold (a Styler). Only data sets we ran appear — nothing "not run"."""
     return ours_ranked_table(summary, metric=metric, methods=methods)
 
+
+
+# ------------------------------------------------------------------ notebook 01's tables and figures as calls
+def score_grid(main_summary: pd.DataFrame, datasets, *, metric: str = "acc", methods=ORDER) -> pd.DataFrame:
+    """Method × data set of the mean ``metric`` over seeds in percent (rows in ``methods`` order, columns in
+    ``datasets`` order; NaN where a method did not run on a data set) — what :func:`main_heatmap` draws.
+
+    >>> s = pd.DataFrame({"method": ["KM", "DDMC"], "dataset": ["a", "a"], "acc_mean": [0.5, 0.75]})
+    >>> score_grid(s, ["a", "b"], methods=("DDMC", "KM")).to_dict()
+    {'a': {'DDMC': 75.0, 'KM': 50.0}, 'b': {'DDMC': nan, 'KM': nan}}
+    """
+    return (100 * main_summary.pivot(index="method", columns="dataset", values=f"{metric}_mean")
+            .reindex(index=list(methods), columns=list(datasets)))
+
+
+def main_heatmap(main_summary: pd.DataFrame, datasets, *, reduced=lambda method: False, metrics=("acc", "nmi")):
+    """Notebook 01's main-table figure: one heatmap per metric, rows the methods in the slides' order, columns the
+    data sets, each cell its mean over seeds (%); blank where not run; ``reduced(method)`` true adds `` *`` to the
+    method's name (a cut schedule in this profile). Returns the figure (the notebook saves and shows it)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    datasets = list(datasets)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6.5 * len(metrics), 7.2), sharey=True, squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        table = score_grid(main_summary, datasets, metric=metric)
+        im = ax.imshow(table.values, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+        for (i, j), v in np.ndenumerate(table.values):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.0f}", ha="center", va="center", color="k" if v > 50 else "w", fontsize=7)
+        ax.set_xticks(range(len(datasets)), datasets, rotation=20)
+        ax.set_yticks(range(len(table.index)), [m + (" *" if reduced(m) else "") for m in table.index])
+        ax.set_title(f"{metric.upper()} (%), mean over seeds")
+        ax.set_xlabel("data set")
+        ax.grid(False)
+    axes[0][0].set_ylabel("method (* = reduced schedule)")
+    fig.colorbar(im, ax=axes[0].tolist(), label="score (%)", shrink=0.6)
+    return fig
+
+
+def per_seed_table(main: pd.DataFrame, *, metric: str = "acc", methods=tuple(DEEP)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(per seed, spread)`` of the deep methods, percent rounded to 0.1: ``metric`` of every (method, seed) per
+    data set, and its standard deviation over seeds (``ddof=0``) per method and data set.
+
+    >>> runs = pd.DataFrame({"method": ["DDMC"] * 2 + ["KM"], "seed": [0, 1, 0], "dataset": ["a"] * 3,
+    ...                      "acc": [0.5, 0.7, 0.1]})
+    >>> per_seed, spread = per_seed_table(runs)
+    >>> float(per_seed.loc[("DDMC", 1), "a"]), float(spread.loc["DDMC", "a"]), list(per_seed.index)
+    (70.0, 10.0, [('DDMC', 0), ('DDMC', 1)])
+    """
+    deep = main[main.method.isin(list(methods))]
+    per_seed = (100 * deep.pivot_table(index=["method", "seed"], columns="dataset", values=metric)).round(1)
+    spread = (100 * deep.groupby(["method", "dataset"])[metric].std(ddof=0)).unstack().round(1)
+    return per_seed, spread
+
+
+def own_paper_numbers(numbers: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The competitors' own-paper table (:func:`mmc_lib.audit.own_paper_table`: each competitor's number claims
+    beside ours, the DDMC slides left out) and the competitors whose papers report none on our data sets.
+    ``numbers`` is the notebook's ``grade_notebook(...).numbers``."""
+    from mmc_lib.audit import own_paper_table
+
+    own = own_paper_table(numbers, methods=COMPETITORS, besides="DDMC")
+    return own, sorted(set(COMPETITORS) - set(own.method))

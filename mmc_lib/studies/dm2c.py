@@ -40,8 +40,8 @@ from mmc_lib.audit import claims_dir, load_ledger
 from mmc_lib.data import (MixedModalDataset, MultiViewDataset, available, dm2c_split, load, mixed_modal, subsample,
                           wikipedia_split)
 from mmc_lib.data.sources import fetch_hint
-from mmc_lib.methods.deep_baselines import DCN, DKM, IDEC, IMSAT
-from mmc_lib.methods.dm2c import DM2C, diverged
+from mmc_lib.methods.deep_multiview.deep_baselines import DCN, DKM, IDEC, IMSAT
+from mmc_lib.methods.crossmodal.dm2c import DM2C, diverged
 from mmc_lib.metrics import clustering_report
 from mmc_lib.results import mean_std
 from mmc_lib.studies import budgets
@@ -559,3 +559,69 @@ def graded_as(rows: list[dict], implementation: str) -> list[dict]:
     keep = [r for r in rows if not (r["method"] == "DM2C" and r["dataset"] == "wikipedia")]
     swapped = [dict(r, method="DM2C") for r in rows if r["method"] == implementation and r["dataset"] == "wikipedia"]
     return [r for r in keep if r["dataset"] == "wikipedia" and r["method"] != implementation] + swapped
+
+
+# ------------------------------------------------------------------ notebook 02's figures as calls
+def bar_scores(long: pd.DataFrame, dataset: str, *, metrics=("acc", "nmi")) -> pd.DataFrame:
+    """Mean and std over seeds of each (method, metric) on ``dataset`` from :func:`long_scores`, methods in
+    :data:`METHOD_ORDER` — the numbers :func:`main_bars` draws.
+
+    >>> long = pd.DataFrame({"dataset": ["w"] * 4, "method": ["DM2C", "DM2C", "k-means", "k-means"],
+    ...                      "metric": ["acc"] * 4, "value": [0.4, 0.6, 0.3, 0.3]})
+    >>> bar_scores(long, "w", metrics=("acc",)).round(3).to_dict("records")
+    [{'method': 'k-means', 'metric': 'acc', 'mean': 0.3, 'std': 0.0}, {'method': 'DM2C', 'metric': 'acc', 'mean': 0.5, 'std': 0.141}]
+    """
+    sub = long[(long["dataset"] == dataset) & long["metric"].isin(list(metrics))]
+    piv = sub.groupby(["method", "metric"])["value"].agg(["mean", "std"]).reset_index()
+    order = {m: i for i, m in enumerate(METHOD_ORDER)}
+    piv = piv[piv["method"].isin(order)]
+    return piv.sort_values(["method", "metric"], key=lambda s: s.map(order) if s.name == "method" else s,
+                           kind="stable").reset_index(drop=True)
+
+
+def main_bars(long: pd.DataFrame, datasets, *, paper_acc: dict | None = None):
+    """Notebook 02's main figure: per data set, ACC and NMI bars (mean ± std over seeds) of every method; on
+    Wikipedia the paper's ACC (``paper_acc``, from the ledger) as crosses. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    datasets = list(datasets)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.9), squeeze=False, sharey=True)
+    for ax, d in zip(axes[0], datasets):
+        piv = bar_scores(long, d)
+        methods = list(dict.fromkeys(piv["method"]))
+        for j, metric in enumerate(["acc", "nmi"]):
+            p = piv[piv["metric"] == metric].set_index("method").reindex(methods)
+            ax.bar(np.arange(len(methods)) + 0.4 * j, p["mean"], 0.4, yerr=p["std"], label=metric.upper())
+        if d == "wikipedia" and paper_acc:
+            ax.scatter(np.arange(len(methods)), [paper_acc.get(m, np.nan) for m in methods], marker="x", color="k",
+                       zorder=3, label="paper ACC")
+        ax.set_xticks(np.arange(len(methods)) + 0.2, methods, rotation=45, ha="right")
+        ax.set_title(d)
+        ax.set_xlabel("method")
+    axes[0][0].set_ylabel("score (fraction), mean ± std over seeds")
+    handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="upper center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
+    return fig
+
+
+def ablation_bars(abl_rows: list[dict], datasets):
+    """Notebook 02's ablation figure: per data set, ACC and NMI (mean ± std over seeds) of each variant in
+    :data:`ABLATION_SETTINGS` from :func:`ablation_rows`. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    datasets, variants = list(datasets), list(ABLATION_SETTINGS)
+    rows = pd.DataFrame(abl_rows)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.5 * len(datasets), 3.7), squeeze=False, sharey=True)
+    for ax, d in zip(axes[0], datasets):
+        t = rows[rows["dataset"] == d]
+        for j, metric in enumerate(["acc", "nmi"]):
+            p = t[t["metric"] == metric].set_index("setting").reindex(variants)
+            ax.bar(np.arange(len(variants)) + 0.4 * j, p["mean"], 0.4, yerr=p["std"], label=metric.upper())
+        ax.set_xticks(np.arange(len(variants)) + 0.2, [v.split(":")[1] for v in variants], rotation=30)
+        ax.set_title(f"{d}: ablation")
+        ax.set_xlabel("variant")
+    axes[0][0].set_ylabel("score (fraction), mean ± std over seeds")
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    return fig

@@ -44,8 +44,8 @@ import torch
 from mmc_lib.data import load, mnist_split
 from mmc_lib.data.mnist_text import mnist_text
 from mmc_lib.fid import DigitFeatures, cached_digit_features, generation_scores
-from mmc_lib.methods.dmvae import DMVAE
-from mmc_lib.methods.dmvae import PHASES as DMVAE_PHASES
+from mmc_lib.methods.generative.dmvae import DMVAE
+from mmc_lib.methods.generative.dmvae import PHASES as DMVAE_PHASES
 from mmc_lib.metrics import clustering_report, silhouette
 from mmc_lib.retrieval import pair_cosines
 from mmc_lib.studies.budgets import budget

@@ -28,8 +28,8 @@ from sklearn.cluster import KMeans
 
 from mmc_lib.audit.ledger import load_ledgers
 from mmc_lib.data import MultiViewDataset, available, load, wikipedia_split
-from mmc_lib.methods.aligners import CCAAligner, ContrastiveAligner, joint_vectors
-from mmc_lib.methods.knee_dbscan import KneeDBSCAN, eps_sweep, score_labels
+from mmc_lib.methods.crossmodal.aligners import CCAAligner, ContrastiveAligner, joint_vectors
+from mmc_lib.methods.classical.knee_dbscan import KneeDBSCAN, eps_sweep, score_labels
 from mmc_lib.metrics import clustering_report
 from mmc_lib.plotting import tsne
 from mmc_lib.results import mean_std
@@ -71,7 +71,10 @@ def clustering_data(dataset: str, b: JointBudget, data_dir: str | None = None) -
 
 
 def data_table(datasets: list[str], b: JointBudget, data_dir: str | None = None) -> pd.DataFrame:
-    """Pairs, classes and the two views of each clustering data set."""
+    """Pairs, classes and the two views of each clustering data set; with none present, the loader's error names
+    the first missing file and where to get it."""
+    if not datasets:
+        clustering_data(CLUSTER_DATASETS[0], b, data_dir)  # raises DataMissingError (file, checksum, source)
     rows = []
     for name in datasets:
         ds = clustering_data(name, b, data_dir)

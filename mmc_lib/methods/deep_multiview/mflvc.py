@@ -1,5 +1,5 @@
 """MFLVC (Xu, Tang, Ren, Peng, Zhu & He, "Multi-level feature learning for contrastive multi-view clustering",
-CVPR 2022), and the parts it shares with SEM (:mod:`mmc_lib.methods.sem`, same group, same code base).
+CVPR 2022), and the parts it shares with SEM (:mod:`mmc_lib.methods.deep_multiview.sem`, same group, same code base).
 
 Per view ``m``: an autoencoder ``X^m → Z^m → X̂^m`` (the low-level features, ``784-500-500-2000-512`` style MLPs,
 ReLU, no BatchNorm), then two heads on ``Z^m`` shared by all views: the high-level features
@@ -53,11 +53,9 @@ from sklearn.preprocessing import minmax_scale
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.embedding_mvc import kmeans_labels
-from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import Hooks, adam, minibatches, mlp, seeded, to_device_views, train
-from mmc_lib.runtime import one_thread, resolve_device
-from mmc_lib.validation import check_config, check_n_clusters, check_views
+from mmc_lib.methods.base import DeepEstimator, Run, kmeans_labels
+from mmc_lib.nn import Hooks, adam, minibatches, mlp, train_stages
+from mmc_lib.validation import check_config
 
 __all__ = ["MFLVCConfig", "MFLVC", "ViewAutoencoder", "cluster_contrastive_loss", "hungarian_relabel"]
 
@@ -154,58 +152,6 @@ def cluster_contrastive_loss(q1: torch.Tensor, q2: torch.Tensor, *, temperature:
     return nt_xent(q1.t(), q2.t(), temperature=temperature) + entropy_cost  # columns are the anchors
 
 
-class MultiViewEstimator:
-    """``fit`` plumbing shared by MFLVC and SEM: validation, device, seeding; subclasses implement
-    ``_fit(tensors, k, config, generator, y) -> labels`` (inputs already validated)."""
-
-    config_class: type = MFLVCConfig
-
-    def __init__(self, n_clusters: int, *, seed: int = 0, device: str = "cpu", config=None, **kwargs):
-        if config is not None and kwargs:
-            raise ValueError(f"pass either config or keyword settings, not both (got {sorted(kwargs)})")
-        self.n_clusters = n_clusters
-        self.seed = seed
-        self.device = device
-        self.config = config if config is not None else self.config_class(**kwargs)
-        if not isinstance(self.config, self.config_class):
-            raise ValueError(f"config must be a {self.config_class.__name__}, got {type(self.config).__name__}")
-
-    @one_thread
-    def fit(self, views, y=None):
-        """Cluster the samples of ``views`` (list of ``(n, d_m)`` arrays, at least two).
-
-        ``y`` is optional and used ONLY to log ACC/NMI in ``history_``; it never touches training or selection.
-        """
-        views = check_views(views, min_views=2)
-        k = check_n_clusters(self.n_clusters, views[0].shape[0])
-        device = resolve_device(self.device)
-        tensors = to_device_views(views, device)
-        y = None if y is None else np.asarray(y)
-        with seeded(int(self.seed)) as generator:
-            self.labels_ = np.asarray(self._fit(tensors, k, self.config, generator, y), dtype=np.int64)
-        return self
-
-    def fit_predict(self, views, y=None) -> np.ndarray:
-        return self.fit(views, y).labels_
-
-    def _log(self, pred: np.ndarray, y: np.ndarray | None, record: dict) -> None:
-        if y is not None:
-            record["acc"], record["nmi"] = accuracy(y, pred), nmi(y, pred)
-
-    def _fit(self, tensors, k, config, generator, y) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
-def run_stages(stages: Sequence[tuple[str, Callable, Callable, int, Hooks | None]], optimiser, module) -> list[dict]:
-    """Run ``(name, loss_fn, batches, epochs, hooks)`` stages on the shared loop with one optimiser; the
-    history is one record per epoch with ``stage`` and a running ``epoch`` number."""
-    history: list[dict] = []
-    for name, loss_fn, batches, epochs, hooks in stages:
-        for record in train(loss_fn, optimiser, batches, epochs, module=module, hooks=hooks):
-            history.append({**record, "stage": name, "epoch": len(history) + 1})
-    return history
-
-
 # ---------------------------------------------------------------------------------------------------- MFLVC
 class MFLVCNet(nn.Module):
     """Per-view autoencoders and the two heads shared by all views (inputs validated)."""
@@ -244,7 +190,7 @@ class MFLVCNet(nn.Module):
         return terms
 
 
-class MFLVC(MultiViewEstimator):
+class MFLVC(DeepEstimator):
     """Multi-level feature learning for contrastive multi-view clustering (Xu et al., CVPR 2022).
 
     Parameters
@@ -282,21 +228,18 @@ class MFLVC(MultiViewEstimator):
 
     config_class = MFLVCConfig
 
-    def _fit(self, tensors, k, config: MFLVCConfig, generator, y) -> np.ndarray:
+    def _train(self, tensors, k, config: MFLVCConfig, generator, y) -> Run:
         model = MFLVCNet([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
-        self.model_ = model
         optimiser = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, config=config)
         n = tensors[0].shape[0]
         batches = full_rows_batches(n, config.batch_size, generator=generator, device=tensors[0].device)
         state: dict = {}
 
-        def log(epoch: int, record: dict) -> None:
-            if y is not None and epoch > 0:
-                self._log(self._predict(tensors)[0], y, record)
+        log = self._monitor(model, tensors, k, config, y)
 
         def pretrain(idx, epoch):
             views = [t[idx] for t in tensors]
-            rec = reconstruction_loss(views, self.model_(views)[2])
+            rec = reconstruction_loss(views, model(views)[2])
             return {"rec": rec, "total": rec}
 
         def make_pseudo_labels(epoch: int) -> None:  # once, before the first fine-tuning step
@@ -317,20 +260,19 @@ class MFLVC(MultiViewEstimator):
             return {"pseudo_ce": loss, "total": loss}
 
         everything = lambda: [torch.arange(n, device=tensors[0].device)]  # noqa: E731 - one full batch
-        self.history_ = run_stages([
+        history = train_stages([
             ("pretrain", pretrain, batches, config.mse_epochs, Hooks(on_epoch=log)),
             ("contrastive", lambda idx, e: model.contrastive_losses([t[idx] for t in tensors], config), batches,
              config.con_epochs, Hooks(on_epoch=log)),
             ("finetune", finetune, everything, config.tune_epochs,
              Hooks(before_epoch=make_pseudo_labels, on_epoch=log)),
         ], optimiser, model)
-        self.pseudo_labels_ = state.get("pseudo")
-        labels, self.assignments_, self.embedding_ = self._predict(tensors)
-        return labels
+        return Run(model, history, {"pseudo_labels_": state.get("pseudo")})
 
     @torch.no_grad()
-    def _predict(self, tensors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        self.model_.eval()
-        hs, qs, _, _ = self.model_(tensors)
+    def _represent(self, model, tensors) -> tuple[np.ndarray, np.ndarray]:
+        """The high-level features of all views side by side, and the view-averaged semantic labels."""
+        model.eval()
+        hs, qs, _, _ = model(tensors)
         q = (sum(qs) / len(qs)).cpu().numpy()  # (n, K): their valid() averages the views' labels
-        return q.argmax(1), q, torch.cat(hs, dim=1).cpu().numpy()
+        return torch.cat(hs, dim=1).cpu().numpy(), q

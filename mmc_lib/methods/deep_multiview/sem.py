@@ -2,7 +2,7 @@
 mitigating representation degeneration", NeurIPS 2023), in its default instance: InfoNCE + class mutual
 information (CMI) weights + autoencoder reconstruction.
 
-Per view ``v``: the MFLVC autoencoder (:class:`~mmc_lib.methods.mflvc.ViewAutoencoder`, ``X^v → H^v`` 512-d, its
+Per view ``v``: the MFLVC autoencoder (:class:`~mmc_lib.methods.deep_multiview.mflvc.ViewAutoencoder`, ``X^v → H^v`` 512-d, its
 hidden features) and a per-view projection ``Z^v = normalize(W_v H^v)`` (128-d). Schedule of the authors'
 ``train.py`` (one Adam, lr 3e-4, batches of 256):
 
@@ -46,9 +46,9 @@ from sklearn.metrics import normalized_mutual_info_score
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.embedding_mvc import kmeans_labels
-from mmc_lib.methods.mflvc import MultiViewEstimator, ViewAutoencoder, reconstruction_loss, run_stages
-from mmc_lib.nn import Hooks, adam, minibatches
+from mmc_lib.methods.base import DeepEstimator, Run, kmeans_labels
+from mmc_lib.methods.deep_multiview.mflvc import ViewAutoencoder, reconstruction_loss
+from mmc_lib.nn import Hooks, adam, minibatches, train_stages
 from mmc_lib.validation import check_config
 
 __all__ = ["SEMConfig", "SEM", "cmi_weights", "self_weighted_infonce"]
@@ -121,7 +121,7 @@ class SEMNet(nn.Module):
         return zs, [x_hat for (_, x_hat), _ in out], [h for (h, _), _ in out]
 
 
-class SEM(MultiViewEstimator):
+class SEM(DeepEstimator):
     """Self-weighted multi-view contrastive learning with reconstruction regularisation (Xu et al., NeurIPS 2023).
 
     Parameters
@@ -161,9 +161,8 @@ class SEM(MultiViewEstimator):
 
     config_class = SEMConfig
 
-    def _fit(self, tensors, k, config: SEMConfig, generator, y) -> np.ndarray:
+    def _train(self, tensors, k, config: SEMConfig, generator, y) -> Run:
         model = SEMNet([t.shape[1] for t in tensors], config).to(tensors[0].device)
-        self.model_ = model
         optimiser = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, config=config)
         n, device = tensors[0].shape[0], tensors[0].device
         k_weights = max(2, min(int(config.times_for_k * k), n - 1))
@@ -209,17 +208,21 @@ class SEM(MultiViewEstimator):
             if epoch < config.con_epochs * config.n_iterations:  # the next round's weights, from Z^v
                 refresh_weights(zs)
 
-        self.history_ = run_stages([
+        history = train_stages([
             ("pretrain", pretrain, batches, config.mse_epochs, None),
             ("contrastive", contrastive, batches, config.con_epochs * config.n_iterations,
              Hooks(before_epoch=before_contrastive_epoch, on_epoch=after_contrastive_epoch)),
         ], optimiser, model)
-        self.view_weights_ = weights
+        return Run(model, history, {"view_weights_": weights})
+
+    @torch.no_grad()
+    def _represent(self, model, tensors) -> tuple[np.ndarray, None]:
+        """``[Z^1, …, Z^V]``, the contrastive features side by side (no cluster head: k-means clusters them)."""
         model.eval()
-        with torch.no_grad():
-            zs = model(tensors)[0]
-        self.embedding_ = torch.cat(zs, dim=1).cpu().numpy()
-        return self._final_clustering(zs, k, config, int(self.seed))
+        return torch.cat(model(tensors)[0], dim=1).cpu().numpy(), None
+
+    def _labels(self, embedding, assignments, k, config, *, monitoring=False) -> np.ndarray:
+        return kmeans_labels(embedding.astype(np.float64), k, n_init=config.kmeans_n_init, seed=int(self.seed))
 
     @staticmethod
     def _final_clustering(zs: list[torch.Tensor], k: int, config: SEMConfig, seed: int) -> np.ndarray:

@@ -46,7 +46,7 @@ The paper itself was not available to us as text; equation numbers are therefore
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -55,8 +55,7 @@ from torch import nn
 from torch.func import functional_call
 
 from mmc_lib.losses.ddc import cs_divergence, gaussian_kernel, squared_distances, triu_sum
-from mmc_lib.methods.mvc import DeepMVCEstimator
-from mmc_lib.metrics import accuracy, nmi
+from mmc_lib.methods.base import DeepEstimator, Run
 from mmc_lib.nn import DDCHead, Hooks, adam, minibatches, mlp, train
 from mmc_lib.validation import check_config
 
@@ -204,7 +203,7 @@ def _alternating(batches: Iterator[torch.Tensor]) -> Iterator[tuple[torch.Tensor
 
 
 # ---------------------------------------------------------------------------------------------- estimator
-class EAMC(DeepMVCEstimator):
+class EAMC(DeepEstimator):
     """End-to-end adversarial-attention multi-modal clustering.
 
     Parameters
@@ -229,16 +228,14 @@ class EAMC(DeepMVCEstimator):
 
     def __init__(self, n_clusters: int, *, seed: int = 0, device: str = "cpu", config: EAMCConfig | None = None,
                  snapshot_epochs: tuple[int, ...] = (), **overrides):
-        config = replace(config or EAMCConfig(), **overrides)
-        super().__init__(n_clusters, config=config, seed=seed, device=device, snapshot_epochs=snapshot_epochs)
+        super().__init__(n_clusters, config=config, seed=seed, device=device, **overrides)
+        self.snapshot_epochs = snapshot_epochs
 
-    def _build(self, dims, k, config):
-        return EAMCNet(dims, k, config)
+    config_class = EAMCConfig
 
-    def _train_once(self, tensors, k: int, config: EAMCConfig, generator: torch.Generator, y) -> dict:
+    def _train(self, tensors, k: int, config: EAMCConfig, generator: torch.Generator, y) -> Run:
         """Alternating generator / discriminator steps on the shared loop (inputs already validated)."""
-        model = self._build([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
-        self.model_ = model
+        model = EAMCNet([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
         optimiser = adam(model.param_groups(), config=config)
         gen_params = model.generator_parameters()
 
@@ -257,17 +254,6 @@ class EAMC(DeepMVCEstimator):
             return model.generator_losses(rows) if role == "gen" else model.discriminator_losses(rows)
 
         snapshots: dict[int, np.ndarray] = {}
-
-        def on_epoch(epoch: int, record: dict) -> None:
-            if y is None and epoch not in self.snapshot_epochs:
-                return
-            emb, assign = self._represent(tensors)
-            if epoch in self.snapshot_epochs:
-                snapshots[epoch] = emb
-            if y is not None:
-                pred = assign.argmax(axis=1)
-                record["acc"], record["nmi"] = accuracy(y, pred), nmi(y, pred)
-
+        on_epoch = self._monitor(model, tensors, k, config, y, snapshot_epochs=self.snapshot_epochs, snapshots=snapshots)
         history = train(loss_fn, optimiser, batches, config.epochs, module=model, hooks=Hooks(on_epoch=on_epoch))
-        objective = next((r["objective"] for r in reversed(history) if "objective" in r), float("inf"))
-        return {"model": model, "history": history, "snapshots": snapshots, "objective": objective}
+        return Run(model, history, {"snapshots_": snapshots})

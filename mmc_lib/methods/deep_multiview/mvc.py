@@ -11,18 +11,16 @@ Shared with DDMC:
 * :class:`MVCConfig` — encoder sizes, the DDC head and the schedule;
 * :class:`ViewEncoder` — one MLP (or, ``encoder="cnn"``, one :class:`ConvEncoder` for a square image) per
   modality, deterministic or variational (mean and log-variance);
-* :class:`DeepMVCEstimator` — validation, seeding, several runs (restarts) per seed and the choice among them,
-  never by labels: ``MVCConfig(selection="objective")`` (default) keeps the run with the lowest final training
-  objective, last epoch; ``selection="ddc1"`` is the paper's protocol (the reference code's ``ModelSaver`` and
-  ``evaluate.eval_experiment``): each run is checkpointed at its lowest eval ``ddc_1`` (:func:`eval_ddc1`, all rows in
-  eval mode, checked every ``checkpoint_every`` epochs) and the run with the lowest ``ddc_1`` is kept
-  (:func:`select_run`); ``n_restarts`` is then the paper's ``n_runs`` (20 in the reference code).
+
+The fit itself — validation, seeding, runs (restarts) and the label-free choice among them
+(``MVCConfig(selection="objective")``, default: the lowest final training objective, last epoch; ``"ddc1"``: the
+paper's protocol, each run checkpointed at its lowest eval ``ddc_1`` and the run with the lowest ``ddc_1`` kept, with
+``n_restarts`` the paper's ``n_runs``) — is :class:`mmc_lib.methods.base.DeepEstimator`'s.
 """
 
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import permutations
 
@@ -32,15 +30,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmc_lib.losses.ddc import ddc_loss
-from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import BestCheckpoint, DDCHead, TrainerConfig, mlp, seeded, to_device_views, train_module
+from mmc_lib.methods.base import SELECTIONS, DeepEstimator
+from mmc_lib.nn import DDCHead, TrainerConfig, mlp
 from mmc_lib.nn.optim import check_impl
-from mmc_lib.runtime import one_thread, resolve_device
-from mmc_lib.validation import check_config, check_n_clusters, check_views
+from mmc_lib.validation import check_config
 
 
 ENCODERS = ("mlp", "cnn")
-SELECTIONS = ("objective", "ddc1")
 
 
 @dataclass(frozen=True)
@@ -186,152 +182,11 @@ class ViewEncoder(nn.Module):
         return z, mu, logvar
 
 
-@torch.no_grad()
-def eval_ddc1(module: nn.Module, tensors: list[torch.Tensor], batch_size: int) -> float:
-    """The mean ``ddc_1`` (DDC's Cauchy–Schwarz divergence between clusters) of ``module.losses`` over all rows in
-    eval mode, in consecutive batches of ``batch_size`` — the reference code's ``eval_losses/ddc_1``
-    (``evaluate.batch_predict``: only full batches count; here one batch of all rows when there is no full one).
-
-    Label free: it sees the views only. Random draws inside ``losses`` (CoMVC's negatives, DDMC's vCLUB) happen under
-    a fixed seed of a forked generator, so neither the value nor the training's random stream depends on when it is
-    called. The module's train/eval mode is restored.
-    """
-    n = tensors[0].shape[0]
-    size = n if n < batch_size else batch_size
-    was_training = module.training
-    module.eval()
-    values = []
-    with seeded(0):
-        for start in range(0, n - size + 1, size):
-            values.append(float(module.losses([t[start:start + size] for t in tensors])["ddc1"]))
-    module.train(was_training)
-    return float(np.mean(values))
-
-
-def select_run(scores: list[float]) -> int:
-    """Index of the run to keep: the lowest score (ties: the first run); a label-free criterion only, NaN loses.
-
-    >>> select_run([0.3, 0.1, 0.2]), select_run([float("nan"), 0.5])
-    (1, 1)
-    """
-    values = np.asarray(scores, dtype=float)
-    if values.ndim != 1 or len(values) == 0:
-        raise ValueError(f"select_run needs a non-empty list of scores, got {scores!r}")
-    return int(np.argmin(np.where(np.isnan(values), np.inf, values)))
-
-
-@contextmanager
-def torch_threads(n: int):
-    """Run the block on ``n`` torch CPU threads (intra-op), restoring the count afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-class DeepMVCEstimator:
-    """Shared ``fit`` plumbing. Subclasses implement ``_build(dims, k, config) -> nn.Module`` whose module has
-    ``losses(batch) -> dict`` (with ``"total"`` and ``"objective"``) and ``represent(views) -> (embedding, assignments)``.
-    """
-
-    min_views = 2
-
-    def __init__(self, n_clusters: int, *, config: MVCConfig | None = None, seed: int = 0, device: str = "cpu",
-                 snapshot_epochs: tuple[int, ...] = ()):
-        self.n_clusters = n_clusters
-        self.config = config
-        self.seed = seed
-        self.device = device
-        self.snapshot_epochs = snapshot_epochs
-
-    # -- public -------------------------------------------------------------------------------------------
-    @one_thread
-    def fit(self, views, y=None):
-        """Cluster the samples of ``views`` (list of ``(n, d_m)`` arrays).
-
-        ``y`` is optional and used ONLY to log ACC/NMI per epoch in ``history_`` (for convergence plots);
-        it never touches training, the checkpoints or the choice among runs.
-        """
-        views = check_views(views, min_views=self.min_views)
-        k = check_n_clusters(self.n_clusters, views[0].shape[0])
-        config = self.config or MVCConfig()
-        if getattr(config, "encoder", "mlp") == "cnn":  # subclasses with their own config (EAMC) have no CNN
-            for m, v in enumerate(views):
-                image_side(v.shape[1], view=m)
-        self._check_params(views)
-        device = resolve_device(self.device)
-        tensors = to_device_views(views, device)
-        y = None if y is None else np.asarray(y)
-        with torch_threads(getattr(config, "n_threads", 1)):
-            runs = [self._fit_once(tensors, k, config, restart, y) for restart in range(config.n_restarts)]
-        self.restart_objectives_ = [r["objective"] for r in runs]
-        self.run_scores_ = [r.get("score", r["objective"]) for r in runs]  # each run's selection criterion (label free)
-        self.checkpoint_epochs_ = [r.get("checkpoint_epoch", config.epochs) for r in runs]
-        self.selected_run_ = select_run(self.run_scores_)  # unsupervised model selection
-        best = runs[self.selected_run_]
-        self.model_, self.history_, self.snapshots_ = best["model"], best["history"], best["snapshots"]
-        emb, assign = self._represent(tensors)
-        self.embedding_, self.assignments_ = emb, assign
-        self.labels_ = assign.argmax(axis=1).astype(np.int64)
-        return self
-
-    def fit_predict(self, views, y=None) -> np.ndarray:
-        return self.fit(views, y).labels_
-
-    # -- helpers ------------------------------------------------------------------------------------------
-    def _check_params(self, views: list[np.ndarray]) -> None:
-        """Subclass hook for parameter checks that need the data (e.g. the dominant index)."""
-
-    def _fit_once(self, tensors, k: int, config: MVCConfig, restart: int, y) -> dict:
-        with seeded(1000 * int(self.seed) + restart) as generator:
-            return self._train_once(tensors, k, config, generator, y)
-
-    def _train_once(self, tensors, k: int, config: MVCConfig, generator: torch.Generator, y) -> dict:
-        model = self._build([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
-        self.model_ = model
-        snapshots: dict[int, np.ndarray] = {}
-
-        def on_epoch(epoch: int, record: dict) -> None:
-            log = y is not None and (epoch % config.eval_every == 0 or epoch == config.epochs)
-            if not log and epoch not in self.snapshot_epochs:
-                return
-            emb, assign = self._represent(tensors)
-            if epoch in self.snapshot_epochs:
-                snapshots[epoch] = emb
-            if log:
-                pred = assign.argmax(axis=1)
-                record["acc"], record["nmi"] = accuracy(y, pred), nmi(y, pred)
-
-        hooks = [on_epoch]
-        checkpoint = None
-        if getattr(config, "selection", "objective") == "ddc1":
-            checkpoint = BestCheckpoint(model, lambda: eval_ddc1(model, tensors, config.batch_size),
-                                        every=config.checkpoint_every, last_epoch=config.epochs, key="eval_ddc1")
-            hooks.append(checkpoint)
-
-        def each(epoch: int, record: dict) -> None:
-            for hook in hooks:
-                hook(epoch, record)
-
-        history = train_module(model, tensors, config.trainer(), generator=generator, on_epoch=each)
-        run = {"model": model, "history": history, "snapshots": snapshots, "objective": history[-1]["objective"]}
-        if checkpoint is None:
-            return {**run, "score": run["objective"], "checkpoint_epoch": config.epochs}
-        checkpoint.restore()
-        return {**run, "score": checkpoint.best_score, "checkpoint_epoch": checkpoint.best_epoch}
-
-    @torch.no_grad()
-    def _represent(self, tensors, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-        """Embedding and assignments of all rows, ``chunk`` rows at a time (eval mode: exact, and the CNN's feature
-        maps of a few thousand images need not sit in memory at once)."""
-        self.model_.eval()
-        parts = [self.model_.represent([t[i:i + chunk] for t in tensors]) for i in range(0, tensors[0].shape[0], chunk)]
-        return (torch.cat([p[0] for p in parts]).cpu().numpy(), torch.cat([p[1] for p in parts]).cpu().numpy())
-
-    def _build(self, dims: list[int], k: int, config: MVCConfig) -> nn.Module:  # pragma: no cover - abstract
-        raise NotImplementedError
+def check_image_views(views: list[np.ndarray], config) -> None:
+    """With ``config.encoder == "cnn"``, every view must be a flattened square grey image (``ValueError`` naming it)."""
+    if getattr(config, "encoder", "mlp") == "cnn":
+        for m, v in enumerate(views):
+            image_side(v.shape[1], view=m)
 
 
 # ---------------------------------------------------------------------------------------------- SiMVC, CoMVC
@@ -411,7 +266,7 @@ class SiMVCNet(nn.Module):
         return terms
 
 
-class SiMVC(DeepMVCEstimator):
+class SiMVC(DeepEstimator):
     """Simple multi-view clustering: weighted-mean fusion + DDC.
 
     ``MVCConfig(encoder="cnn")`` gives the reference code's image setting (MNIST: two CNN backbones, batches of
@@ -430,10 +285,23 @@ class SiMVC(DeepMVCEstimator):
     (80,)
     """
 
+    config_class = MVCConfig
     contrastive = False
+
+    def __init__(self, n_clusters: int, *, config: MVCConfig | None = None, seed: int = 0, device: str = "cpu",
+                 snapshot_epochs: tuple[int, ...] = (), **overrides):
+        super().__init__(n_clusters, config=config, seed=seed, device=device, **overrides)
+        self.snapshot_epochs = snapshot_epochs
+
+    def _check_params(self, views, config):
+        check_image_views(views, config)
 
     def _build(self, dims, k, config):
         return SiMVCNet(dims, k, config, contrastive=self.contrastive)
+
+    def _train(self, tensors, k, config, generator, y):
+        model = self._build([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
+        return self._train_module(model, tensors, k, config, generator, y, snapshot_epochs=self.snapshot_epochs)
 
 
 class CoMVC(SiMVC):
@@ -446,11 +314,13 @@ class CoMVC(SiMVC):
 
     def __init__(self, n_clusters: int, *, delta: float = 0.1, negative_ratio: float = 0.25,
                  config: MVCConfig | None = None, seed: int = 0, device: str = "cpu",
-                 snapshot_epochs: tuple[int, ...] = ()):
-        super().__init__(n_clusters, config=config, seed=seed, device=device, snapshot_epochs=snapshot_epochs)
+                 snapshot_epochs: tuple[int, ...] = (), **overrides):
+        super().__init__(n_clusters, config=config, seed=seed, device=device, snapshot_epochs=snapshot_epochs,
+                         **overrides)
         self.delta, self.negative_ratio = delta, negative_ratio
 
-    def _check_params(self, views):
+    def _check_params(self, views, config):
+        super()._check_params(views, config)
         for name in ("delta", "negative_ratio"):
             value = getattr(self, name)
             if not np.isfinite(value) or value <= 0:

@@ -1,4 +1,4 @@
-"""The parts of D-MVAE (:mod:`mmc_lib.methods.dmvae`): config, per-modality encoders/decoders, discriminators,
+"""The parts of D-MVAE (:mod:`mmc_lib.methods.generative.dmvae`): config, per-modality encoders/decoders, discriminators,
 the vector denoiser, the mixture-of-Gaussians prior and the loss terms.
 
 Three kinds of view, recognised from the array (:func:`view_kind`):

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 
-from mmc_lib.methods.dm2c_parts import (DM2CConfig, DM2CNets, clip_weights, critic_losses, forward,
+from mmc_lib.methods.crossmodal.dm2c_parts import (DM2CConfig, DM2CNets, clip_weights, critic_losses, forward,
                                         generator_losses)
 from mmc_lib.nn import Hooks, adam, check_finite_losses, minibatches, mixed_batches, seeded, train
 from mmc_lib.runtime import one_thread

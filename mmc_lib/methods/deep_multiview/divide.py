@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from sklearn.preprocessing import minmax_scale, scale
 from torch import nn
 
-from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
+from mmc_lib.methods.base import DeepEstimator, Run
 from mmc_lib.nn import Hooks, adam, minibatches, train
 from mmc_lib.validation import check_config
 
@@ -178,7 +178,7 @@ class DIVIDENet(nn.Module):
         return F.normalize(torch.cat(feats, dim=1), dim=1)  # (n, V·D)
 
 
-class DIVIDE(EmbeddingMVCEstimator):
+class DIVIDE(DeepEstimator):
     """Decoupled contrastive multi-view clustering with high-order random walks; k-means on the decoded target
     features.
 
@@ -210,7 +210,7 @@ class DIVIDE(EmbeddingMVCEstimator):
             return [minmax_scale(v.astype(np.float64)).astype(np.float32) for v in views]
         return views
 
-    def _train(self, tensors, k, config, generator, log):
+    def _train(self, tensors, k, config, generator, y) -> Run:
         model = DIVIDENet([t.shape[1] for t in tensors], config).to(tensors[0].device)
         params = [p for p in model.parameters() if p.requires_grad]
         optimiser = adam(params, lr=config.lr, betas=(0.9, 0.99), config=config)
@@ -231,8 +231,11 @@ class DIVIDE(EmbeddingMVCEstimator):
             return model.losses([t[idx] for t in tensors], rectify=epoch > config.start_rectify_epoch)
 
         history = train(loss_fn, optimiser, batches, config.epochs, module=model,
-                        hooks=Hooks(on_epoch=lambda e, r: log(model, e, r)), limit=config.divergence_limit)
-        return model, history
+                        hooks=Hooks(on_epoch=self._monitor(model, tensors, k, config, y)), limit=config.divergence_limit)
+        return Run(model, history)
 
-    def _embed(self, model, tensors) -> np.ndarray:
-        return model.embed(tensors).cpu().numpy()
+    @torch.no_grad()
+    def _represent(self, model, tensors) -> tuple[np.ndarray, None]:
+        """The decoded target features (k-means clusters them)."""
+        model.eval()
+        return model.embed(tensors).cpu().numpy(), None

@@ -30,7 +30,7 @@ Deviations from the official code:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -39,10 +39,10 @@ from sklearn.cluster import KMeans
 from torch import nn
 
 from mmc_lib.losses.dec import student_t, target_distribution
-from mmc_lib.metrics import accuracy, nmi
-from mmc_lib.nn import Hooks, adam, minibatches, mlp, seeded, to_device_views, train
-from mmc_lib.runtime import one_thread, resolve_device
-from mmc_lib.validation import check_config, check_fitted, check_n_clusters, check_views
+from mmc_lib.methods.base import DeepEstimator, Run
+from mmc_lib.nn import Hooks, adam, minibatches, mlp, to_device_views, train
+from mmc_lib.runtime import resolve_device
+from mmc_lib.validation import check_config, check_views
 
 __all__ = ["DEMVCConfig", "DEMVC"]
 
@@ -113,7 +113,7 @@ class DEMVCNet(nn.Module):
         return terms
 
 
-class DEMVC:
+class DEMVC(DeepEstimator):
     """Deep embedded multi-view clustering with collaborative training.
 
     Parameters
@@ -141,43 +141,27 @@ class DEMVC:
     (80,)
     """
 
-    def __init__(self, n_clusters: int, *, seed: int = 0, device: str = "cpu", config: DEMVCConfig | None = None,
-                 **overrides):
-        self.n_clusters = n_clusters
-        self.seed = seed
-        self.device = device
-        self.config = replace(config or DEMVCConfig(), **overrides)
+    config_class = DEMVCConfig
 
-    @one_thread
-    def fit(self, views, y=None) -> DEMVC:
-        """Cluster the samples of ``views`` (list of ``(n, d_m)`` arrays, at least two).
+    def _check_params(self, views, config: DEMVCConfig) -> None:
+        if config.first_view >= len(views):
+            raise ValueError(f"first_view={config.first_view} but there are only {len(views)} views")
 
-        ``y`` is optional and used ONLY to log ACC/NMI per epoch in ``history_``; it never touches training.
-        """
-        views = check_views(views, min_views=2)
-        k = check_n_clusters(self.n_clusters, views[0].shape[0])
-        cfg = self.config
-        if cfg.first_view >= len(views):
-            raise ValueError(f"first_view={cfg.first_view} but there are only {len(views)} views")
-        device = resolve_device(self.device)
-        tensors = to_device_views(views, device)
-        y = None if y is None else np.asarray(y)
-        with seeded(int(self.seed)) as generator:
-            self.model_ = DEMVCNet([t.shape[1] for t in tensors], k, cfg).to(device)
-            self.pretrain_history_ = self._pretrain(tensors, generator)
-            self._init_centres(tensors, k)
-            self.history_ = self._collaborate(tensors, generator, y)
-        self.n_views_ = len(views)
-        q = self._soft_assignments(tensors)  # (V, n, k)
+    def _train(self, tensors, k: int, config: DEMVCConfig, generator: torch.Generator, y) -> Run:
+        model = DEMVCNet([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
+        pretrain_history = self._pretrain(model, tensors, generator)
+        self._init_centres(model, tensors, k)
+        target_views: list[int] = []
+        history = self._collaborate(model, tensors, generator, y, target_views)
+        return Run(model, history, {"pretrain_history_": pretrain_history, "target_views_": target_views,
+                                    "n_views_": len(tensors)})
+
+    @torch.no_grad()
+    def _represent(self, model, tensors) -> tuple[np.ndarray, np.ndarray]:
+        """The views' embeddings side by side and ``mean_v Q^v``; sets ``view_labels_`` (each view's ``argmax Q^v``)."""
+        q = self._soft_assignments(model, tensors)  # (V, n, k)
         self.view_labels_ = q.argmax(axis=2).astype(np.int64)
-        self.assignments_ = q.mean(axis=0)
-        self.labels_ = self.assignments_.argmax(axis=1).astype(np.int64)
-        with torch.no_grad():
-            self.embedding_ = torch.cat(self.model_.embed(tensors), dim=1).cpu().numpy()
-        return self
-
-    def fit_predict(self, views, y=None) -> np.ndarray:
-        return self.fit(views, y).labels_
+        return torch.cat(model.embed(tensors), dim=1).cpu().numpy(), q.mean(axis=0)
 
     # -- helpers (inputs already validated) ------------------------------------------------------------------
     def _batches(self, n: int, generator: torch.Generator, device, budget: list[int] | None = None):
@@ -194,36 +178,35 @@ class DEMVC:
 
         return batches
 
-    def _pretrain(self, tensors, generator) -> list[dict]:
-        model, cfg = self.model_, self.config
+    def _pretrain(self, model: DEMVCNet, tensors, generator) -> list[dict]:
+        cfg = self.config
         opt = adam(model.autoencoders.parameters(), lr=cfg.lr, config=cfg)
         return train(lambda idx, epoch: model.reconstruction_losses([t[idx] for t in tensors]), opt,
                      self._batches(len(tensors[0]), generator, tensors[0].device), cfg.pretrain_epochs,
                      module=model)
 
     @torch.no_grad()
-    def _init_centres(self, tensors, k: int) -> None:
+    def _init_centres(self, model: DEMVCNet, tensors, k: int) -> None:
         """k-means on the first view's embedding; the same centres start every view (DEMVC's consistency)."""
-        z = self.model_.embed(tensors)[self.config.first_view].cpu().numpy()  # (n, L)
+        z = model.embed(tensors)[self.config.first_view].cpu().numpy()  # (n, L)
         km = KMeans(k, n_init=self.config.n_init, random_state=int(self.seed)).fit(z)
         centres = torch.as_tensor(km.cluster_centers_, dtype=torch.float32, device=tensors[0].device)
-        for mu in self.model_.centres:
+        for mu in model.centres:
             mu.copy_(centres)
 
-    def _collaborate(self, tensors, generator, y) -> list[dict]:
-        model, cfg = self.model_, self.config
+    def _collaborate(self, model: DEMVCNet, tensors, generator, y, target_views: list[int]) -> list[dict]:
+        cfg = self.config
         n, n_views = len(tensors[0]), len(tensors)
         state = {"steps": 0, "target": None}
-        self.target_views_: list[int] = []
 
         def refresh_target() -> None:  # the views take turns: first_view, first_view + 1, …
-            view = (cfg.first_view + len(self.target_views_)) % n_views
+            view = (cfg.first_view + len(target_views)) % n_views
             with torch.no_grad():
                 model.eval()
                 q = student_t(model.embed(tensors)[view], model.centres[view], cfg.alpha)  # (n, k)
                 model.train()
             state["target"] = target_distribution(q)
-            self.target_views_.append(view)
+            target_views.append(view)
 
         def after_step(_batch) -> None:
             state["steps"] += 1
@@ -232,8 +215,7 @@ class DEMVC:
 
         def on_epoch(epoch: int, record: dict) -> None:
             if y is not None:
-                pred = self._soft_assignments(tensors).sum(axis=0).argmax(axis=1)
-                record["acc"], record["nmi"] = accuracy(y, pred), nmi(y, pred)
+                self._log(self._soft_assignments(model, tensors).sum(axis=0).argmax(axis=1), y, record)
 
         refresh_target()
         steps_per_epoch = max(sum(1 for _ in minibatches(n, cfg.batch_size, generator=torch.Generator(),
@@ -244,16 +226,17 @@ class DEMVC:
         return train(loss_fn, opt, self._batches(n, generator, tensors[0].device, budget=[cfg.iterations]), epochs,
                      module=model, hooks=Hooks(after_step=after_step, on_epoch=on_epoch))
 
+    @staticmethod
     @torch.no_grad()
-    def _soft_assignments(self, tensors) -> np.ndarray:
-        self.model_.eval()
-        return np.stack([q.cpu().numpy() for q in self.model_.soft_assignments(tensors)])  # (V, n, k)
+    def _soft_assignments(model: DEMVCNet, tensors) -> np.ndarray:
+        model.eval()
+        return np.stack([q.cpu().numpy() for q in model.soft_assignments(tensors)])  # (V, n, k)
 
     def predict(self, views) -> np.ndarray:
         """Cluster of each row of ``views`` under the fitted model (``argmax Σ_v Q^v``)."""
-        check_fitted(self, "model_", "fit(views)")
+        self._check_fitted()
         views = check_views(views, min_views=self.n_views_)
         if len(views) != self.n_views_:
             raise ValueError(f"got {len(views)} views but DEMVC was fitted with {self.n_views_}")
-        q = self._soft_assignments(to_device_views(views, resolve_device(self.device)))
+        q = self._soft_assignments(self.model_, to_device_views(views, resolve_device(self.device)))
         return q.sum(axis=0).argmax(axis=1).astype(np.int64)

@@ -496,11 +496,9 @@ class TreeVAE:
                          config=self.config)
         for r, _ in routers:
             r.train()  # BatchNorm statistics of the new routers come from this node's samples
-        for _ in range(steps):
-            optimiser.zero_grad(set_to_none=True)
-            loss = sum(F.binary_cross_entropy_with_logits(r(inp).squeeze(1), target) for r, inp in routers)
-            loss.backward()
-            optimiser.step()
+        bce = lambda _batch, _epoch: {"total": sum(F.binary_cross_entropy_with_logits(r(inp).squeeze(1), target)  # noqa: E731
+                                                   for r, inp in routers)}
+        train(bce, optimiser, lambda: [None], steps)  # one full batch per "epoch" 
 
     def _prune(self, x: torch.Tensor) -> None:
         """Remove leaves holding fewer than ``prune_fraction`` of the images (their parent keeps one child)."""

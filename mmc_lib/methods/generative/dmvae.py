@@ -1,7 +1,7 @@
 """D-MVAE — a diffusion-refined multimodal VAE for clustering ("Mutimodal Clustering Based on Diffusion-Multimodal
 VAE"; no official code; our reading of the summary page, with MultiVae's and DiffuseVAE's designs as guides).
 
-* **Dual-branch encoders** (one per modality, :class:`~mmc_lib.methods.dmvae_parts.Encoder`) give Gaussian experts
+* **Dual-branch encoders** (one per modality, :class:`~mmc_lib.methods.generative.dmvae_parts.Encoder`) give Gaussian experts
   q(z | x_m); the **joint posterior is their product (PoE**, MVAE, Wu & Goodman 2018). Why PoE: with both modalities
   always present, the product is sharper than either expert (the latent that clusters), while the experts stay
   usable alone for translation because phase 2 trains them alone (cross-generation + consistency). ``posterior="moe"``
@@ -35,11 +35,11 @@ import torch
 from sklearn.mixture import GaussianMixture
 from torch import nn
 
-from mmc_lib.methods.dmvae_parts import (POSTERIORS, Decoder, DMVAEConfig, Encoder, MoGPrior, denoiser,
+from mmc_lib.methods.generative.dmvae_parts import (POSTERIORS, Decoder, DMVAEConfig, Encoder, MoGPrior, denoiser,
                                          feature_discriminator, hinge_d, hinge_g, kl_gaussians, kl_mog, kl_standard,
                                          mixture_of_experts_sample, nll, patch_discriminator, product_of_experts,
                                          reparameterise, view_kind)
-from mmc_lib.nn import Hooks, adam, minibatches, seeded, train
+from mmc_lib.nn import Hooks, adam, minibatches, seeded, step, train
 from mmc_lib.nn.diffusion import ddim_sample, diffusion_loss
 from mmc_lib.runtime import one_thread, resolve_device
 from mmc_lib.validation import check_n_clusters
@@ -447,11 +447,7 @@ def _phase_refine(model: DMVAE, x, gen) -> list[dict]:
     def after_step(idx):  # the discriminators' hinge step on the batch just used
         for m, real, fake in state["pairs"]:
             disc = model.discriminators_[str(m)]
-            loss = hinge_d(disc(real), disc(fake))
-            opt_d.zero_grad(set_to_none=True)
-            loss.backward()
-            opt_d.step()
-            state["disc"].append(float(loss.detach()))
+            state["disc"].append(step(opt_d, hinge_d(disc(real), disc(fake))))
 
     def on_epoch(epoch, record):
         if state["disc"]:

@@ -42,7 +42,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mmc_lib.losses.contrastive import nt_xent
-from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
+from mmc_lib.methods.base import DeepEstimator, Run
+from mmc_lib.methods.deep_multiview.scmvc import pretrain_then_contrast
 from mmc_lib.validation import check_config
 
 __all__ = ["SSLNMVC", "SSLNMVCConfig", "PAPER_EPOCHS", "balance_entropy", "calibration"]
@@ -157,7 +158,7 @@ class SSLNMVCNet(nn.Module):
                 "objective": total, "total": total}
 
 
-class SSLNMVC(EmbeddingMVCEstimator):
+class SSLNMVC(DeepEstimator):
     """Consensus high-level features + self-supervised semantic label calibration; labels = argmax of the
     consensus semantic label.
 
@@ -184,15 +185,15 @@ class SSLNMVC(EmbeddingMVCEstimator):
 
     config_class = SSLNMVCConfig
 
-    def _train(self, tensors, k, config, generator, log):
+    def _train(self, tensors, k, config, generator, y) -> Run:
         model = SSLNMVCNet([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
         contrast = lambda batch: model.losses(batch, config)  # noqa: E731
-        return model, self._pretrain_then_contrast(model, tensors, config, generator, log, contrast)
+        on_epoch = self._monitor(model, tensors, k, config, y)
+        return Run(model, pretrain_then_contrast(model, tensors, config, generator, contrast, on_epoch))
 
-    def _embed(self, model, tensors) -> np.ndarray:
+    @torch.no_grad()
+    def _represent(self, model, tensors) -> tuple[np.ndarray, np.ndarray]:
+        """The consensus features ``c`` and the consensus soft labels (their argmax are the labels)."""
+        model.eval()
         _, _, _, consensus, label = model(tensors)
-        self.assignments_ = label.cpu().numpy()
-        return consensus.cpu().numpy()
-
-    def _labels(self, model, tensors, embedding, k, config, *, n_init=None) -> np.ndarray:
-        return self.assignments_.argmax(axis=1).astype(np.int64)  # set by _embed on the same model
+        return consensus.cpu().numpy(), label.cpu().numpy()

@@ -8,7 +8,7 @@
 
 Each class follows the authors' MATLAB code (SwMC: github.com/kylejingli/SwMC-IJCAI17; ONMSC:
 github.com/xinwangliu/ONMSC; SMCMB: github.com/huangdonghere/SMCMB), read and re-written here in numpy/scipy;
-every deviation is named in the class docstring. RMKMC lives in :mod:`mmc_lib.methods.rmkmc`.
+every deviation is named in the class docstring. RMKMC lives in :mod:`mmc_lib.methods.classical.rmkmc`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from scipy.sparse.linalg import eigsh
 from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
-from mmc_lib.methods.classical import gaussian_affinity
+from mmc_lib.methods.shared import gaussian_affinity
 from mmc_lib.runtime import one_thread
 from mmc_lib.validation import check_n_clusters, check_views
 
@@ -371,7 +371,7 @@ class ONMSC:
     Λ in closed form, γ by an equality-constrained QP (closed form), W the k smallest eigenvectors of
     ``2ΣL_o − HHᵀ``, H the k smallest of ``L_E`` (= the columns of W, largest Λ first); then k-means on the row-normalised H.
 
-    Base kernels: a Gaussian kernel per view (median-heuristic bandwidth, :func:`classical.gaussian_affinity`),
+    Base kernels: a Gaussian kernel per view (median-heuristic bandwidth, :func:`mmc_lib.methods.shared.gaussian_affinity`),
     localised as in the authors' ``V9_LocalKernelCalculation`` (n/k nearest neighbours of the average kernel).
 
     Memory and time: dense n × n matrices (about 12 of them in float64: 2.4 GB at n = 5000), O(n³) for the

@@ -1,6 +1,6 @@
 """TreeDiffusion (da Silva Gonçalves, Manduchi, Vandenhirtz & Vogt 2024): a DDPM conditioned on a TreeVAE's clusters.
 
-Stage 1 is a fitted :class:`~mmc_lib.methods.treevae.TreeVAE`. Stage 2 trains a denoiser ``ε_θ(x_t, t, c)`` whose
+Stage 1 is a fitted :class:`~mmc_lib.methods.generative.treevae.TreeVAE`. Stage 2 trains a denoiser ``ε_θ(x_t, t, c)`` whose
 condition ``c`` comes from the tree, as in the official code (DiffuseVAE-style, Pandey et al. 2022):
 
 * the *image* condition — the TreeVAE reconstruction of ``x`` by the decoder of a leaf sampled from
@@ -23,7 +23,7 @@ determine the leaf.
 The UNet is ``diffusers.UNet2DModel`` (small channel counts) behind our shared wrapper; the schedulers are
 diffusers' ``DDPMScheduler`` / ``DDIMScheduler``. Images live in [-1, 1] inside the DDPM.
 
->>> from mmc_lib.methods.treevae import TreeVAE, TreeVAEConfig
+>>> from mmc_lib.methods.generative.treevae import TreeVAE, TreeVAEConfig
 >>> x = (np.random.default_rng(0).random((32, 1, 28, 28)) > 0.7).astype("float32")
 >>> tree = TreeVAE(2, max_depth=1, config=TreeVAEConfig(epochs=1, final_epochs=1, batch_size=16)).fit(x)
 >>> cfg = TreeDiffusionConfig(steps=2, batch_size=8, channels=(8, 16), lr_warmup=1,
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from mmc_lib.methods.treevae import TreeVAE, check_images
+from mmc_lib.methods.generative.treevae import TreeVAE, check_images
 from mmc_lib.nn import adam, check_finite_losses, seeded
 from mmc_lib.nn.diffusion import EMA, DiffusionConfig, conditional_unet, ddim_sample, diffusion_loss, warmup_schedule
 from mmc_lib.runtime import one_thread, progress, resolve_device

@@ -16,24 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
-from sklearn.cluster import KMeans
 
-from mmc_lib.metrics import silhouette
+from mmc_lib.methods.shared import choose_dominant_view, gaussian_affinity, kmeans
 from mmc_lib.validation import check_n_clusters, check_views
-
-
-def gaussian_affinity(X: np.ndarray) -> np.ndarray:
-    """Gaussian kernel matrix with the median heuristic bandwidth (inputs already validated)."""
-    X = np.asarray(X, dtype=np.float64)
-    sq = np.einsum("ij,ij->i", X, X)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (X @ X.T), 0.0)  # (n, n) squared distances
-    off_diag = d2[~np.eye(len(X), dtype=bool)]
-    scale = float(np.median(off_diag)) if off_diag.size else 1.0
-    return np.exp(-d2 / (scale if scale > 0 else 1.0))
-
-
-def _kmeans(X: np.ndarray, k: int, seed: int, n_init: int = 10) -> np.ndarray:
-    return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(X)
 
 
 def normalised_affinity(K: np.ndarray) -> np.ndarray:
@@ -56,30 +41,7 @@ def _row_normalise(U: np.ndarray) -> np.ndarray:
 
 def _spectral(X: np.ndarray, k: int, seed: int) -> np.ndarray:
     U = top_eigvecs(normalised_affinity(gaussian_affinity(X)), k)
-    return _kmeans(_row_normalise(U), k, seed)
-
-
-def per_view_kmeans(views, n_clusters: int, *, seed: int = 0) -> list[np.ndarray]:
-    """A k-means partition of each view separately."""
-    views = check_views(views)
-    k = check_n_clusters(n_clusters, views[0].shape[0])
-    return [_kmeans(v, k, seed) for v in views]
-
-
-def view_silhouettes(views, n_clusters: int, *, seed: int = 0) -> list[float]:
-    """Silhouette of a k-means partition of each view — an unsupervised view-quality score."""
-    views = check_views(views)
-    partitions = per_view_kmeans(views, n_clusters, seed=seed)
-    return [silhouette(v, labels, seed=seed) for v, labels in zip(views, partitions)]
-
-
-def choose_dominant_view(views, n_clusters: int, *, seed: int = 0) -> tuple[int, list[float]]:
-    """``(index, silhouettes)``: the view whose k-means partition has the highest silhouette — no labels.
-
-    The one rule for a "dominant" or "best single" view (DDMC's dominant modality, KM/Ncuts' view).
-    """
-    scores = view_silhouettes(views, n_clusters, seed=seed)
-    return int(np.nanargmax(scores)), scores
+    return kmeans(_row_normalise(U), k, seed)
 
 
 class _ViewClusterer:
@@ -125,7 +87,7 @@ class KM(_BestView):
     """
 
     def _algorithm(self, X, k):
-        return _kmeans(X, k, self.seed)
+        return kmeans(X, k, self.seed)
 
 
 class Ncuts(_BestView):
@@ -139,7 +101,7 @@ class AmKM(_Concat):
     """k-means on all views concatenated."""
 
     def _algorithm(self, X, k):
-        return _kmeans(X, k, self.seed)
+        return kmeans(X, k, self.seed)
 
 
 class AmNcuts(_Concat):
@@ -178,7 +140,7 @@ class CoregMVSC(_ViewClusterer):
             U = [top_eigvecs(self._regularised(L, U_star), k, n) for L in laplacians]
             U_star = self._consensus(U, k)
         self.embedding_ = _row_normalise(U_star)
-        return _kmeans(self.embedding_, k, self.seed)
+        return kmeans(self.embedding_, k, self.seed)
 
     def _regularised(self, L: np.ndarray, U_star: np.ndarray) -> LinearOperator:
         """``L + λ U* U*ᵀ`` as an operator, never formed densely (eq. 9)."""

@@ -29,6 +29,7 @@ Deviations from the authors' code, all named:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,12 +37,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmc_lib.methods.embedding_mvc import EmbeddingMVCEstimator
-from mmc_lib.nn import mlp
+from mmc_lib.methods.base import DeepEstimator, Run
+from mmc_lib.nn import Hooks, adam, minibatches, mlp, train_stages
 from mmc_lib.nn.optim import check_impl
 from mmc_lib.validation import check_config
 
-__all__ = ["SCMVC", "SCMVCConfig", "PAPER_EPOCHS", "scmvc_contrast", "mmd_view_weights"]
+__all__ = ["SCMVC", "SCMVCConfig", "PAPER_EPOCHS", "scmvc_contrast", "mmd_view_weights", "pretrain_then_contrast"]
 
 # contrastive epochs of the authors' train.py per data set (after 200 reconstruction epochs)
 PAPER_EPOCHS = {"mnist-usps": 50, "synthetic3d": 100, "prokaryotic": 20}
@@ -136,7 +137,26 @@ class SCMVCNet(nn.Module):
         return {"contrast": contrast, "rec": rec, "objective": total, "total": total}
 
 
-class SCMVC(EmbeddingMVCEstimator):
+def pretrain_then_contrast(model: nn.Module, tensors, config, generator: torch.Generator, contrast: Callable,
+                           on_epoch: Callable[[int, dict], None]) -> list[dict]:
+    """SCMVC's and SSLNMVC's schedule on one Adam: ``config.pretrain_epochs`` of ``model.reconstruction``, then
+    ``config.epochs`` of ``contrast(batch)`` (with ``on_epoch``); the history's ``phase`` is ``pretrain`` or
+    ``contrast`` and its ``epoch`` runs across both phases."""
+    optimiser = adam(model.parameters(), lr=config.lr, config=config)
+    n, device = tensors[0].shape[0], tensors[0].device
+
+    def batches():
+        return minibatches(n, config.batch_size, generator=generator, device=device, drop_last=True)
+
+    return train_stages([
+        ("pretrain", lambda idx, e: model.reconstruction([t[idx] for t in tensors]), batches, config.pretrain_epochs,
+         None),
+        ("contrast", lambda idx, e: contrast([t[idx] for t in tensors]), batches, config.epochs,
+         Hooks(on_epoch=on_epoch)),
+    ], optimiser, model, limit=config.divergence_limit, key="phase")
+
+
+class SCMVC(DeepEstimator):
     """Self-weighted contrastive fusion (SCMVC); labels from k-means on the global features ``H``.
 
     Parameters
@@ -162,11 +182,15 @@ class SCMVC(EmbeddingMVCEstimator):
 
     config_class = SCMVCConfig
 
-    def _train(self, tensors, k, config, generator, log):
+    def _train(self, tensors, k, config, generator, y) -> Run:
         model = SCMVCNet([t.shape[1] for t in tensors], config).to(tensors[0].device)
-        return model, self._pretrain_then_contrast(model, tensors, config, generator, log, model.losses)
+        on_epoch = self._monitor(model, tensors, k, config, y)
+        return Run(model, pretrain_then_contrast(model, tensors, config, generator, model.losses, on_epoch))
 
-    def _embed(self, model, tensors) -> np.ndarray:
+    @torch.no_grad()
+    def _represent(self, model, tensors) -> tuple[np.ndarray, None]:
+        """The global features ``H`` (k-means clusters them); sets ``view_weights_`` on all rows."""
+        model.eval()
         _, _, rs, h = model(tensors)
         self.view_weights_ = mmd_view_weights(rs, h).cpu().numpy()
-        return h.cpu().numpy()
+        return h.cpu().numpy(), None

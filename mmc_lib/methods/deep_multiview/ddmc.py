@@ -49,8 +49,9 @@ from mmc_lib.losses.contrastive import nt_xent
 from mmc_lib.losses.ddc import TERMS as DDC_TERMS
 from mmc_lib.losses.ddc import ddc_loss
 from mmc_lib.losses.mutual_information import CLUB, assignment_mutual_information, gaussian_kl, uniform_cross_entropy
-from mmc_lib.methods.classical import choose_dominant_view
-from mmc_lib.methods.mvc import DeepMVCEstimator, MVCConfig, ViewEncoder
+from mmc_lib.methods.shared import choose_dominant_view
+from mmc_lib.methods.base import DeepEstimator
+from mmc_lib.methods.deep_multiview.mvc import MVCConfig, ViewEncoder, check_image_views
 from mmc_lib.nn import DDCHead
 
 LOSS_GROUPS = ("ddc", "fdl", "cdl")
@@ -130,7 +131,7 @@ class DDMCNet(nn.Module):
                 "objective": objective, "total": objective + fit_club}
 
 
-class DDMC(DeepMVCEstimator):
+class DDMC(DeepEstimator):
     """Diversity-oriented deep multi-modal clustering, scikit-learn style.
 
     Parameters
@@ -168,11 +169,15 @@ class DDMC(DeepMVCEstimator):
 
     def __init__(self, n_clusters: int, *, alpha: float = 0.1, beta: float = 0.1, dominant="silhouette",
                  losses: tuple[str, ...] = LOSS_GROUPS, combine: str = "enhance", config: MVCConfig | None = None,
-                 seed: int = 0, device: str = "cpu", snapshot_epochs: tuple[int, ...] = ()):
-        super().__init__(n_clusters, config=config, seed=seed, device=device, snapshot_epochs=snapshot_epochs)
+                 seed: int = 0, device: str = "cpu", snapshot_epochs: tuple[int, ...] = (), **overrides):
+        super().__init__(n_clusters, config=config, seed=seed, device=device, **overrides)
+        self.snapshot_epochs = snapshot_epochs
         self.alpha, self.beta, self.dominant, self.losses, self.combine = alpha, beta, dominant, losses, combine
 
-    def _check_params(self, views: list[np.ndarray]) -> None:
+    config_class = MVCConfig
+
+    def _check_params(self, views: list[np.ndarray], config: MVCConfig) -> None:
+        check_image_views(views, config)
         unknown = sorted(set(self.losses) - set(LOSS_GROUPS))
         if unknown or not self.losses:
             raise ValueError(f"losses must be a non-empty subset of {LOSS_GROUPS}, got {tuple(self.losses)!r}")
@@ -199,3 +204,7 @@ class DDMC(DeepMVCEstimator):
     def _build(self, dims: list[int], k: int, config: MVCConfig) -> DDMCNet:
         return DDMCNet(dims, k, config, dominant=self.dominant_, alpha=self.alpha, beta=self.beta,
                        losses=tuple(self.losses), combine=self.combine)
+
+    def _train(self, tensors, k, config, generator, y):
+        model = self._build([t.shape[1] for t in tensors], k, config).to(tensors[0].device)
+        return self._train_module(model, tensors, k, config, generator, y, snapshot_epochs=self.snapshot_epochs)
