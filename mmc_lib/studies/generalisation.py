@@ -180,6 +180,58 @@ def metric_table(summary: pd.DataFrame, metric: str, methods=None):
     return ours_ranked_table(summary, metric=metric, methods=methods)
 
 
+def committed_rows(profile: str = "full") -> list[dict]:
+    """The result rows of notebook 06 committed in the repository (``results/<profile>/06_generalisation.json``,
+    whatever ``MMC_OUT_DIR`` says); ``FileNotFoundError`` naming the file when it is not there."""
+    from mmc_lib.results import results_path
+    from mmc_lib.runtime import project_root
+
+    path = results_path(NOTEBOOK, profile, project_root())
+    if not path.is_file():
+        raise FileNotFoundError(f"no committed results of notebook 06 at {path}")
+    import json
+
+    return json.loads(path.read_text())["rows"]
+
+
+def deep_vs_kmeans(rows: list[dict] | None = None, *, method: str = "DDMC", baseline: str = "AmKM",
+                   others=("KM", "CoMVC", "SiMVC"), metric: str = "acc", datasets=None) -> pd.DataFrame:
+    """``method`` against k-means on all views concatenated (``baseline="AmKM"``) per data set, from notebook 06's
+    result rows (default: :func:`committed_rows`): each one's mean and seed std of ``metric``, the difference, and
+    ``finding`` — ``"below"`` / ``"above"`` when the difference exceeds the larger of the two seed stds, else
+    ``"within the seed spread"``. ``others`` (k-means on the best single view ``KM``, CoMVC, SiMVC) ride along as
+    means. Data sets in ``datasets`` order (default: the generalisation suite, then the stand-ins), absent ones left
+    out; ``suite`` says which is which.
+
+    >>> rows = [{"method": m, "dataset": "d", "metric": "acc", "mean": v, "std": .01, "n_seeds": 3, "setting": "main"}
+    ...         for m, v in (("DDMC", .5), ("AmKM", .7), ("KM", .6))]
+    >>> deep_vs_kmeans(rows, others=("KM",), datasets=["d"])[["dataset", "diff", "finding"]].round(3).values.tolist()
+    [['d', -0.2, 'below']]
+    """
+    from mmc_lib.studies.budgets import GENERALISATION_ALL
+
+    frame = pd.DataFrame(committed_rows() if rows is None else rows)
+    frame = frame[(frame.get("setting", "main") == "main") & (frame["metric"] == metric)]
+    order = [d for d in (datasets or GENERALISATION_ALL) if d in set(frame["dataset"])]
+    by = frame.set_index(["dataset", "method"])
+    out = []
+    for d in order:
+        if (d, method) not in by.index or (d, baseline) not in by.index:
+            continue
+        m, b = by.loc[(d, method)], by.loc[(d, baseline)]
+        diff = float(m["mean"]) - float(b["mean"])
+        spread = max(float(m["std"] or 0), float(b["std"] or 0))
+        row = {"dataset": d, "suite": "new" if d in GENERALISATION_DATASETS else "stand-in",
+               f"{method}_mean": float(m["mean"]), f"{method}_std": float(m["std"] or 0), "n_seeds": int(m["n_seeds"]),
+               f"{baseline}_mean": float(b["mean"]), f"{baseline}_std": float(b["std"] or 0)}
+        for o in others:
+            row[f"{o}_mean"] = float(by.loc[(d, o), "mean"]) if (d, o) in by.index else float("nan")
+        row["diff"] = diff
+        row["finding"] = "below" if diff < -spread else "above" if diff > spread else "within the seed spread"
+        out.append(row)
+    return pd.DataFrame(out)
+
+
 def average_ranks(scores: pd.DataFrame) -> pd.Series:
     """Each method's rank on each data set (1 = highest score; ties share the average rank), averaged over the
     data sets; lowest first. ``scores`` is data sets × methods with no missing value."""
