@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mmc_lib.data import REGISTRY, available, load
-from mmc_lib.studies.budgets import GENERALISATION_DATASETS, GeneralisationBudget
+from mmc_lib.studies.budgets import GENERALISATION_DATASETS, GeneralisationBudget, selection_option
 from mmc_lib.studies.data_and_baselines import classical_run, ours_ranked_table
 from mmc_lib.studies.ddmc import competitor_run, run_deep
 from mmc_lib.studies.grid import grid, run_grid, summarize, to_result_rows
@@ -91,7 +91,7 @@ class GeneralisationStudy:
 
     def deep_runs(self) -> list[dict]:
         b = self.budget
-        return [dict(r, epochs=b.epochs, n_restarts=b.n_restarts, alpha=b.alpha, beta=b.beta,
+        return [dict(r, epochs=b.epochs, n_restarts=b.n_restarts, alpha=b.alpha, beta=b.beta, **selection_option(b),
                      max_samples=b.cap(r["dataset"]), device=self.device, data_dir=self.data_dir)
                 for r in grid(method=list(b.deep), dataset=self.present, seed=list(b.seeds(self.seed)))]
 
