@@ -426,10 +426,11 @@ class TreeDiffusionBudget:
         return _seeds(seed, self.n_seeds)
 
 
-#: notebook 05, full profile: the denoiser's optimiser steps. Planned from the measured cost (``python
-#: benchmarks/bench_treediffusion.py``; 1.0 CPU-s per step of batch 128 with UNet widths 16/32/64 on one thread, 2.1
-#: CPU-s per 500 images per DDIM step) so that two seeds (TreeVAE, denoiser, FID curve, sampling) fit the notebook's
-#: 60 minutes on 2 shared cores
+#: notebook 05, full profile: the denoiser's optimiser steps. Planned from a timing of the UNet alone on the busy
+#: machine (2026-12-03: 1.0 CPU-s per training step of batch 128 with widths 16/32/64 on one thread, 2.1 CPU-s per 500
+#: images per DDIM step) so that two seeds (TreeVAE, denoiser, FID curve, sampling) fit the notebook's 60 minutes on
+#: 2 shared cores; the run took 2975 s at load ≈ 5, its curves still falling (``benchmarks/bench_treediffusion.py``
+#: prints such a curve for any step count)
 TREEDIFFUSION_CPU_STEPS = 800
 
 
