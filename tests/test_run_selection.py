@@ -170,3 +170,22 @@ def test_run_deep_passes_the_selection_through():
     assert r["checkpoint_epoch"] in (2, 4) and 0 <= r["final_ddc1"] <= 1
     plain = run_deep("SiMVC", "synthetic3d", 0, epochs=4, n_restarts=2, max_samples=60)
     assert plain["checkpoint_epoch"] == 4
+
+
+def test_budgets_switch_the_deep_rows_to_the_papers_selection():
+    from dataclasses import replace
+
+    from mmc_lib.studies.budgets import budget, selection_option
+    from mmc_lib.studies.ddmc import DDMCStudy
+    from mmc_lib.studies.generalisation import GeneralisationStudy
+
+    full = budget("06_generalisation", "full")
+    assert full.selection == "objective" and selection_option(full) == {}  # the default keeps older cache keys
+    paper = replace(full, selection="ddc1", n_restarts=5)
+    runs = GeneralisationStudy(paper).deep_runs()
+    assert all(r["selection"] == "ddc1" and r["checkpoint_every"] == 4 and r["n_restarts"] == 5 for r in runs)
+    assert all("selection" not in r for r in GeneralisationStudy(full).deep_runs())
+    ddmc = replace(budget("01_ddmc", "smoke"), selection="ddc1")
+    assert all(r["selection"] == "ddc1" for r in DDMCStudy(ddmc).main_runs()[0])
+    with pytest.raises(ValueError, match="selection"):
+        selection_option(replace(full, selection="acc"))

@@ -35,7 +35,7 @@ class TrainerConfig:
     lr: float = 1e-3  # Adam learning rate
     weight_decay: float = 0.0  # Adam's L2 penalty
     divergence_limit: float = 1e8  # a term beyond this (or NaN/inf) stops training with an error
-    #: torch's Adam implementation (:mod:`mmc_lib.nn.optim`): "foreach" (same numbers as "single", faster),
+    #: torch's Adam implementation (:mod:`mmc_lib.nn.optim`): "foreach" (the numbers of "single"; faster on a GPU),
     #: "fused" (fastest, rounding differs), "single"; None = the current default ("foreach")
     optimizer_impl: str | None = None
 

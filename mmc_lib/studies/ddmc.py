@@ -24,7 +24,7 @@ from mmc_lib.methods.deep_multiview.ddmc import ABLATIONS, DDMC
 from mmc_lib.methods.deep_multiview.mvc import CoMVC, MVCConfig, SiMVC
 from mmc_lib.metrics import accuracy, clustering_report
 from mmc_lib.results import mean_std
-from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMCBudget
+from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMCBudget, selection_option
 from mmc_lib.studies.data_and_baselines import classical_run, ours_ranked_table, ranked_table
 from mmc_lib.studies.grid import grid, run_grid, summarize, to_result_rows
 
@@ -281,7 +281,7 @@ class DDMCStudy:
         """(deep, classical): DDMC, SiMVC, CoMVC and the classical rows on every present data set and seed."""
         seeds = list(self.budget.seeds(self.seed))
         deep = self._deep(grid(method=list(DEEP), dataset=self.datasets, seed=seeds),
-                          n_restarts=self.budget.n_restarts, **self._weights())
+                          n_restarts=self.budget.n_restarts, **self._weights(), **selection_option(self.budget))
         classical = [dict(r, max_samples=self.budget.cap(r["dataset"]), data_dir=self.data_dir)
                      for r in grid(method=list(CLASSICAL), dataset=self.datasets, seed=seeds)]
         return deep, classical

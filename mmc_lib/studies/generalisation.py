@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mmc_lib.data import REGISTRY, available, load
-from mmc_lib.studies.budgets import GENERALISATION_DATASETS, GeneralisationBudget
+from mmc_lib.studies.budgets import GENERALISATION_DATASETS, GeneralisationBudget, selection_option
 from mmc_lib.studies.data_and_baselines import classical_run, ours_ranked_table
 from mmc_lib.studies.ddmc import competitor_run, run_deep
 from mmc_lib.studies.grid import grid, run_grid, summarize, to_result_rows
@@ -91,7 +91,7 @@ class GeneralisationStudy:
 
     def deep_runs(self) -> list[dict]:
         b = self.budget
-        return [dict(r, epochs=b.epochs, n_restarts=b.n_restarts, alpha=b.alpha, beta=b.beta,
+        return [dict(r, epochs=b.epochs, n_restarts=b.n_restarts, alpha=b.alpha, beta=b.beta, **selection_option(b),
                      max_samples=b.cap(r["dataset"]), device=self.device, data_dir=self.data_dir)
                 for r in grid(method=list(b.deep), dataset=self.present, seed=list(b.seeds(self.seed)))]
 
@@ -178,6 +178,58 @@ def score_matrix(summary: pd.DataFrame, metric: str = "acc", methods=None, datas
 def metric_table(summary: pd.DataFrame, metric: str, methods=None):
     """Method × data set: ``mean ± std`` in percent with the rank of the mean on each set, best in bold."""
     return ours_ranked_table(summary, metric=metric, methods=methods)
+
+
+def committed_rows(profile: str = "full") -> list[dict]:
+    """The result rows of notebook 06 committed in the repository (``results/<profile>/06_generalisation.json``,
+    whatever ``MMC_OUT_DIR`` says); ``FileNotFoundError`` naming the file when it is not there."""
+    from mmc_lib.results import results_path
+    from mmc_lib.runtime import project_root
+
+    path = results_path(NOTEBOOK, profile, project_root())
+    if not path.is_file():
+        raise FileNotFoundError(f"no committed results of notebook 06 at {path}")
+    import json
+
+    return json.loads(path.read_text())["rows"]
+
+
+def deep_vs_kmeans(rows: list[dict] | None = None, *, method: str = "DDMC", baseline: str = "AmKM",
+                   others=("KM", "CoMVC", "SiMVC"), metric: str = "acc", datasets=None) -> pd.DataFrame:
+    """``method`` against k-means on all views concatenated (``baseline="AmKM"``) per data set, from notebook 06's
+    result rows (default: :func:`committed_rows`): each one's mean and seed std of ``metric``, the difference, and
+    ``finding`` — ``"below"`` / ``"above"`` when the difference exceeds the larger of the two seed stds, else
+    ``"within the seed spread"``. ``others`` (k-means on the best single view ``KM``, CoMVC, SiMVC) ride along as
+    means. Data sets in ``datasets`` order (default: the generalisation suite, then the stand-ins), absent ones left
+    out; ``suite`` says which is which.
+
+    >>> rows = [{"method": m, "dataset": "d", "metric": "acc", "mean": v, "std": .01, "n_seeds": 3, "setting": "main"}
+    ...         for m, v in (("DDMC", .5), ("AmKM", .7), ("KM", .6))]
+    >>> deep_vs_kmeans(rows, others=("KM",), datasets=["d"])[["dataset", "diff", "finding"]].round(3).values.tolist()
+    [['d', -0.2, 'below']]
+    """
+    from mmc_lib.studies.budgets import GENERALISATION_ALL
+
+    frame = pd.DataFrame(committed_rows() if rows is None else rows)
+    frame = frame[(frame.get("setting", "main") == "main") & (frame["metric"] == metric)]
+    order = [d for d in (datasets or GENERALISATION_ALL) if d in set(frame["dataset"])]
+    by = frame.set_index(["dataset", "method"])
+    out = []
+    for d in order:
+        if (d, method) not in by.index or (d, baseline) not in by.index:
+            continue
+        m, b = by.loc[(d, method)], by.loc[(d, baseline)]
+        diff = float(m["mean"]) - float(b["mean"])
+        spread = max(float(m["std"] or 0), float(b["std"] or 0))
+        row = {"dataset": d, "suite": "new" if d in GENERALISATION_DATASETS else "stand-in",
+               f"{method}_mean": float(m["mean"]), f"{method}_std": float(m["std"] or 0), "n_seeds": int(m["n_seeds"]),
+               f"{baseline}_mean": float(b["mean"]), f"{baseline}_std": float(b["std"] or 0)}
+        for o in others:
+            row[f"{o}_mean"] = float(by.loc[(d, o), "mean"]) if (d, o) in by.index else float("nan")
+        row["diff"] = diff
+        row["finding"] = "below" if diff < -spread else "above" if diff > spread else "within the seed spread"
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 def average_ranks(scores: pd.DataFrame) -> pd.Series:
