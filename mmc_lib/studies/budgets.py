@@ -426,22 +426,24 @@ class TreeDiffusionBudget:
         return _seeds(seed, self.n_seeds)
 
 
-#: notebook 05, full profile: the denoiser's optimiser steps. Planned from the measured cost (``python
-#: benchmarks/bench_treediffusion.py``: about 0.9 CPU-s per step of batch 128 with UNet widths 16/32/64 on one thread)
-#: so that three seeds (TreeVAE, denoiser, FID curve, sampling) fit the notebook's 60 minutes on 2 cores
-TREEDIFFUSION_CPU_STEPS = 1200
+#: notebook 05, full profile: the denoiser's optimiser steps. Planned from a timing of the UNet alone on the busy
+#: machine (2026-12-03: 1.0 CPU-s per training step of batch 128 with widths 16/32/64 on one thread, 2.1 CPU-s per 500
+#: images per DDIM step) so that two seeds (TreeVAE, denoiser, FID curve, sampling) fit the notebook's 60 minutes on
+#: 2 shared cores; the run took 2975 s at load ≈ 5, its curves still falling (``benchmarks/bench_treediffusion.py``
+#: prints such a curve for any step count)
+TREEDIFFUSION_CPU_STEPS = 800
 
 
 def _treediffusion(profile: str) -> TreeDiffusionBudget:
-    if profile == "full":  # sized for ≤ 60 min on 2 shared CPU cores, three seeds at once (see notebook 05)
+    if profile == "full":  # sized for ≤ 60 min on 2 shared CPU cores, two seeds at once (see notebook 05)
         steps = TREEDIFFUSION_CPU_STEPS
         return TreeDiffusionBudget(
-            profile, tree=TreeVAEConfig(epochs=15, split_epochs=6, finetune_epochs=3, final_epochs=10),
+            profile, n_seeds=2, tree=TreeVAEConfig(epochs=15, split_epochs=6, finetune_epochs=3, final_epochs=10),
             vae=VAEConfig(epochs=30),
             diffusion=TreeDiffusionConfig(channels=(16, 32, 64), steps=steps, batch_size=128, lr=1e-3, lr_warmup=100,
-                                          grad_clip=1.0, ema_decay=0.995, log_every=25, eval_every=steps // 5,
+                                          grad_clip=1.0, ema_decay=0.995, log_every=25, eval_every=steps // 4,
                                           diffusion=DiffusionConfig(train_steps=1000, sample_steps=50)),
-            n_per_leaf=50, n_curve=256, n_jobs=3)
+            n_generate=500, n_per_leaf=30, n_curve=200, n_jobs=2)
     return TreeDiffusionBudget(
         profile, n_seeds=2, max_train=1000, n_clusters=4, max_depth=3,
         tree=TreeVAEConfig(epochs=3, split_epochs=2, finetune_epochs=1, final_epochs=2, batch_size=128),
@@ -471,7 +473,8 @@ def _treediffusion_gpu(small: bool = False) -> TreeDiffusionBudget:
     paper = TreeDiffusionConfig(channels=(64, 128, 128), steps=TREEDIFFUSION_PAPER_STEPS, batch_size=256, lr=2e-4,
                                 lr_warmup=5000, grad_clip=1.0, ema_decay=0.9999, log_every=250, eval_every=4000,
                                 diffusion=DiffusionConfig(train_steps=1000, sample_steps=100))
-    return replace(full, profile="gpu", diffusion=paper, n_per_leaf=100, n_curve=1000, n_jobs=1)
+    return replace(full, profile="gpu", n_seeds=3, diffusion=paper, n_generate=1000, n_per_leaf=100, n_curve=1000,
+                   n_jobs=1)
 
 
 _GPU_STUDIES = {"01_ddmc": _ddmc_gpu, "05_treediffusion": _treediffusion_gpu}

@@ -592,7 +592,7 @@ def main_bars(long: pd.DataFrame, datasets, *, paper_acc: dict | None = None):
         for j, metric in enumerate(["acc", "nmi"]):
             p = piv[piv["metric"] == metric].set_index("method").reindex(methods)
             ax.bar(np.arange(len(methods)) + 0.4 * j, p["mean"], 0.4, yerr=p["std"], label=metric.upper())
-        if d == "wikipedia" and paper_acc:
+        if d == "wikipedia" and paper_acc is not None:
             ax.scatter(np.arange(len(methods)), [paper_acc.get(m, np.nan) for m in methods], marker="x", color="k",
                        zorder=3, label="paper ACC")
         ax.set_xticks(np.arange(len(methods)) + 0.2, methods, rotation=45, ha="right")
