@@ -34,3 +34,15 @@ def test_backend_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MMC_GRID_BACKEND", "threading")
     df = run_grid(_fit, grid(seed=[0], k=[2]), cache_dir=tmp_path, n_jobs=2)
     assert len(df["labels"][0]) == 60
+
+
+def test_loky_worker_respawn_warning_is_silenced_but_other_user_warnings_are_not():
+    """In a fresh interpreter, as in a notebook kernel (pytest resets warning filters per test, so not in-process)."""
+    import subprocess
+    import sys
+
+    code = ("import warnings, mmc_lib.studies.grid as g; "
+            "warnings.warn(g.LOKY_RESPAWN_WARNING + '. This can be caused by a too short worker timeout.'); "
+            "warnings.warn('a cache cell is unreadable')")
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
+    assert "a cache cell is unreadable" in err and "A worker stopped" not in err

@@ -38,6 +38,11 @@ import numpy as np
 from mmc_lib.results import mean_std
 from mmc_lib.runtime import env_default, out_root, progress
 
+#: loky respawns a worker that hit its idle timeout and resubmits its jobs; the warning it prints then (naming the
+#: local virtual environment's path) says nothing about the results and leaked into a published notebook twice.
+LOKY_RESPAWN_WARNING = "A worker stopped while some jobs were given to the executor"
+warnings.filterwarnings("ignore", message=LOKY_RESPAWN_WARNING, category=UserWarning)
+
 
 def grid(**axes: Iterable) -> list[dict]:
     """Cartesian product of the keyword axes as a list of dicts (in the given order)."""
