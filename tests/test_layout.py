@@ -131,8 +131,6 @@ def test_flat_module_paths_import_the_family_modules():
 OWN_LOOPS = {
     "mmc_lib/methods/crossmodal/dm2c.py": "DM2C's alternating generator/critic loop (critic steps between generator "
                                           "steps, weight clipping): the one justified exception",
-    "mmc_lib/methods/generative/treediffusion.py": "issue 26's step-based DDPM loop (EMA, warm-up, gradient clipping); "
-                                                   "not yet on mmc_lib.nn.trainer (issue 22 leaves it to its owner)",
 }
 
 
