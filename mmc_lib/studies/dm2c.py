@@ -27,7 +27,6 @@ Budgets (seeds, caps, epochs) come from ``budget("02_dm2c", profile)``; the pape
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -507,11 +506,11 @@ def paper_vs_ours(rows: list[dict], dataset: str = "wikipedia", *, substituted: 
 # ---------------------------------------------------------------------- faithfulness: the authors' code on our split
 def authors_code(path: str | Path | None = None) -> dict | None:
     """The authors' code (jiangyangby/DM2C @ 72230ba) run on our Wikipedia protocol OUTSIDE the project (its code is
-    not committed): per-seed test scores, the patch list and how it was run — or None where the file is absent."""
-    from mmc_lib.runtime import project_root
+    not committed): per-seed test scores, the patch list and how it was run — or None where the file is absent
+    (:func:`mmc_lib.studies.faithfulness.load_external`, shared with notebook 01's CoMVC / SiMVC comparison)."""
+    from mmc_lib.studies.faithfulness import load_external
 
-    path = Path(path) if path else project_root() / AUTHORS_CODE
-    return json.loads(path.read_text()) if path.is_file() else None
+    return load_external(path or AUTHORS_CODE)
 
 
 def authors_code_rows(doc: dict | None) -> list[dict]:

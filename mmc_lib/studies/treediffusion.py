@@ -23,8 +23,8 @@ import torch
 
 from mmc_lib.data import mnist_split
 from mmc_lib.fid import DigitFeatures, cached_digit_features, generation_scores
-from mmc_lib.methods.treediffusion import TreeDiffusion
-from mmc_lib.methods.treevae import TreeVAE, VAEKMeans
+from mmc_lib.methods.generative.treediffusion import TreeDiffusion
+from mmc_lib.methods.generative.treevae import TreeVAE, VAEKMeans
 from mmc_lib.metrics import clustering_report, dendrogram_purity, leaf_purity
 from mmc_lib.studies.budgets import budget
 

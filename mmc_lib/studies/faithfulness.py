@@ -1,0 +1,213 @@
+"""Faithfulness: our implementation beside the authors' own code, run outside the project on the same data and
+protocol (notebooks 01 and 02).
+
+The authors' code is never committed; what it measured is, as a JSON document under ``results/external/``
+(:func:`load_external`): ``results/external/dm2c_authors_code.json`` (notebook 02,
+:func:`mmc_lib.studies.dm2c.authors_code`) and ``results/external/mvc_authors_code.json`` (notebook 01: CoMVC and
+SiMVC on MNIST-USPS, written by ``benchmarks/mvc_side_by_side.py merge``), whose shape is::
+
+    {"source": ..., "patches": [...], "n": {method: {side: n}},
+     "methods": {method: {side: {"per_seed": [{"seed", "acc", "nmi", "checkpoint_acc", "checkpoint_nmi", ...}],
+                                 "curves": {seed: [{"epoch", "acc", "nmi", "ddc1"}, ...]}}}}}
+
+with ``side`` one of ``"authors' code"``, ``"ours (fp32)"``, ``"ours (bf16)"``.
+
+The verdict (:func:`faithfulness_verdict`) uses the audit's own rules (:mod:`mmc_lib.audit.grade`), with the
+authors' code in the place of the paper's number: ours is *faithful* when its mean is within the audit's tolerance of
+the authors' code's mean (:class:`~mmc_lib.audit.grade.Tolerance`: ``max(2·std over our seeds, 2 points)``, capped at
+8 points) **and** Welch's test at 5 % finds no significant difference (:func:`~mmc_lib.audit.grade.welch`, ≥ 3 seeds
+on each side, else ``undecided (too few seeds)``); *below* / *above* otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmc_lib.audit.grade import FEW_SEEDS, MIN_SEEDS, Tolerance, welch
+from mmc_lib.results import mean_std
+
+AUTHORS = "authors' code"
+OURS = "ours (fp32)"
+MVC_AUTHORS_CODE = "results/external/mvc_authors_code.json"  # CoMVC / SiMVC: the authors' code beside ours
+SCORES = {"checkpoint": "checkpoint_", "final": ""}  # which weights: the lowest eval ddc_1 (their protocol), last epoch
+FAITHFUL = "faithful"
+
+
+def load_external(path: str | Path) -> dict | None:
+    """A document measured outside the project (``results/external/*.json``), or None where the file is absent.
+    A relative path is taken from the project root."""
+    from mmc_lib.runtime import project_root
+
+    path = Path(path)
+    path = path if path.is_absolute() else project_root() / path
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def mvc_authors_code(path: str | Path | None = None) -> dict | None:
+    """``results/external/mvc_authors_code.json`` (or ``path``): CoMVC / SiMVC, authors' code and ours; None if
+    absent."""
+    return load_external(path or MVC_AUTHORS_CODE)
+
+
+def _column(score: str, metric: str) -> str:
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {sorted(SCORES)}, got {score!r}")
+    if metric not in ("acc", "nmi"):
+        raise ValueError(f"metric must be 'acc' or 'nmi', got {metric!r}")
+    return SCORES[score] + metric
+
+
+def long_scores(doc: dict | None) -> pd.DataFrame:
+    """One row per (method, side, seed): ACC / NMI of the final epoch and of the checkpoint, the checkpoint's epoch
+    and ``ddc_1``, wall and CPU seconds (an empty frame without a document)."""
+    cols = ["method", "side", "seed", "acc", "nmi", "checkpoint_acc", "checkpoint_nmi", "checkpoint_epoch",
+            "checkpoint_ddc1", "wall_seconds", "cpu_seconds"]
+    rows = [{"method": method, "side": side, **{k: r.get(k, np.nan) for k in cols[2:]}}
+            for method, sides in (doc or {}).get("methods", {}).items()
+            for side, group in sides.items() for r in group["per_seed"]]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def sides(doc: dict | None, method: str) -> list[str]:
+    """The sides measured for ``method``: the authors' code first, then ours in the document's order."""
+    found = list((doc or {}).get("methods", {}).get(method, {}))
+    return sorted(found, key=lambda s: (s != AUTHORS, found.index(s)))
+
+
+def per_seed_table(doc: dict | None, method: str, *, score: str = "checkpoint") -> pd.DataFrame:
+    """Percent, ``ACC / NMI`` per seed (rows) and side (columns) for ``method``, with a ``mean ± std (n)`` row; a
+    seed one side has not run reads ``—``."""
+    long = long_scores(doc)
+    long = long[long.method == method]
+    acc, nmi = _column(score, "acc"), _column(score, "nmi")
+    columns = sides(doc, method)
+    table = {}
+    for side in columns:
+        part = long[long.side == side]
+        table[side] = {int(s): f"{100 * a:.1f} / {100 * n:.1f}" for s, a, n in zip(part.seed, part[acc], part[nmi])}
+    seeds = sorted({s for cells in table.values() for s in cells})
+    frame = pd.DataFrame({side: [table[side].get(s, "—") for s in seeds] for side in columns},
+                         index=pd.Index(seeds, name="seed"), dtype=object)
+    summary = {}
+    for side in columns:
+        part = long[long.side == side]
+        summary[side] = (f"{mean_std(part[acc].mean(), np.std(part[acc]))} / "
+                         f"{mean_std(part[nmi].mean(), np.std(part[nmi]))} (n={len(part)})") if len(part) else "—"
+    frame.loc["mean ± std"] = pd.Series(summary)
+    return frame
+
+
+def faithfulness_verdict(ours, theirs, *, tolerance: Tolerance | None = None) -> dict:
+    """Our per-seed scores against the authors' code's, by the audit's rules (module docstring): a dict with
+    ``verdict`` (``faithful`` / ``below`` / ``above`` / ``undecided (too few seeds)``), ``gap`` (ours − theirs, in
+    fraction units), ``band`` (the tolerance), ``welch`` (+1 / 0 / −1 / None) and the means, stds (ddof 0) and n.
+
+    >>> faithfulness_verdict([0.80, 0.82, 0.84], [0.81, 0.83, 0.82])["verdict"]
+    'faithful'
+    >>> faithfulness_verdict([0.60, 0.61, 0.62], [0.81, 0.83, 0.82])["verdict"]
+    'below'
+    >>> faithfulness_verdict([0.8, 0.8], [0.8, 0.8, 0.8])["verdict"]
+    'undecided (too few seeds)'
+    """
+    ours, theirs = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
+    if ours.ndim != 1 or theirs.ndim != 1:
+        raise ValueError("faithfulness_verdict needs two 1-d sequences of per-seed scores")
+    if not (np.isfinite(ours).all() and np.isfinite(theirs).all()):
+        raise ValueError("per-seed scores must be finite numbers")
+    out = {"ours_mean": float(ours.mean()) if len(ours) else np.nan, "ours_std": float(ours.std()) if len(ours) else
+           np.nan, "n_ours": len(ours), "theirs_mean": float(theirs.mean()) if len(theirs) else np.nan,
+           "theirs_std": float(theirs.std()) if len(theirs) else np.nan, "n_theirs": len(theirs)}
+    if min(len(ours), len(theirs)) < MIN_SEEDS:
+        return {**out, "verdict": FEW_SEEDS, "gap": out["ours_mean"] - out["theirs_mean"], "band": np.nan,
+                "welch": None}
+    gap = out["ours_mean"] - out["theirs_mean"]
+    band = (tolerance or Tolerance()).allowed(out["theirs_mean"], out["ours_std"], "fraction")
+    test = welch((out["ours_mean"], out["ours_std"], len(ours)), (out["theirs_mean"], out["theirs_std"], len(theirs)),
+                 "acc")
+    within = abs(gap) <= band + 1e-12
+    verdict = FAITHFUL if within and test == 0 else ("below" if gap < 0 else "above")
+    return {**out, "verdict": verdict, "gap": gap, "band": band, "welch": test}
+
+
+def verdict_table(doc: dict | None, *, ours: str = OURS, score: str = "checkpoint") -> pd.DataFrame:
+    """Per method and metric: the authors' code and ours (mean ± std, n), the gap in points, the band and the
+    verdict (:func:`faithfulness_verdict`)."""
+    long = long_scores(doc)
+    rows = []
+    for method in dict.fromkeys(long.method):
+        for metric in ("acc", "nmi"):
+            col = _column(score, metric)
+            a = long[(long.method == method) & (long.side == AUTHORS)][col].to_numpy()
+            o = long[(long.method == method) & (long.side == ours)][col].to_numpy()
+            if not len(a) or not len(o):
+                continue
+            v = faithfulness_verdict(o, a)
+            rows.append({"method": method, "metric": metric.upper(),
+                         AUTHORS: f"{mean_std(v['theirs_mean'], v['theirs_std'])} (n={v['n_theirs']})",
+                         ours: f"{mean_std(v['ours_mean'], v['ours_std'])} (n={v['n_ours']})",
+                         "gap (points)": round(100 * v["gap"], 1),
+                         "band (points)": round(100 * v["band"], 1) if np.isfinite(v["band"]) else np.nan,
+                         "Welch 5 %": {1: "ours higher", -1: "ours lower", 0: "no difference", None: "—"}[v["welch"]],
+                         "verdict": v["verdict"]})
+    return pd.DataFrame(rows)
+
+
+def verdict_line(doc: dict | None, *, ours: str = OURS, score: str = "checkpoint") -> str:
+    """The one-line faithfulness verdict over every method and metric of the document."""
+    table = verdict_table(doc, ours=ours, score=score)
+    if table.empty:
+        return "faithfulness: not run (no per-seed runs of both the authors' code and ours in the document)"
+    parts = [f"{m} {k}: {v} (gap {g:+.1f} points)" for m, k, v, g in
+             zip(table.method, table.metric, table.verdict, table["gap (points)"])]
+    which = "the checkpoint at the lowest eval ddc_1" if score == "checkpoint" else "the last epoch"
+    overall = FAITHFUL if (table.verdict == FAITHFUL).all() else (
+        "undecided" if table.verdict.str.startswith("undecided").any() and not
+        table.verdict.isin(["below", "above"]).any() else "not faithful")
+    return (f"Faithfulness of {ours} to the authors' code ({which}, audit's tolerance and Welch 5 %): {overall} — "
+            + "; ".join(parts))
+
+
+def strip_plot(doc: dict | None, *, metric: str = "acc", score: str = "checkpoint", ax=None):
+    """Both distributions side by side: per method, one box per side with every seed as a point (seeded jitter);
+    the y axis in percent. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    col = _column(score, metric)
+    long = long_scores(doc)
+    if long.empty:
+        raise ValueError("no per-seed runs to plot")
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7, 3.6))
+    rng = np.random.default_rng(0)
+    colours = {AUTHORS: "tab:orange", "ours (fp32)": "tab:blue", "ours (bf16)": "tab:cyan"}
+    positions, labels = [], []
+    x = 0.0
+    for method in dict.fromkeys(long.method):
+        for side in sides(doc, method):
+            values = 100 * long[(long.method == method) & (long.side == side)][col].to_numpy()
+            ax.boxplot(values, positions=[x], widths=0.5, showfliers=False, medianprops={"color": "black"})
+            ax.scatter(x + rng.uniform(-0.12, 0.12, len(values)), values, s=22, zorder=3,
+                       color=colours.get(side, "tab:gray"), label=side if side not in ax.get_legend_handles_labels()[1]
+                       else None)
+            positions.append(x)
+            labels.append(f"{method}\n{side}\n(n={len(values)})")
+            x += 1
+        x += 0.6
+    ax.set_xticks(positions, labels)
+    which = "checkpoint at lowest eval ddc_1" if score == "checkpoint" else "last epoch"
+    ax.set_ylabel(f"{metric.upper()} (%)")
+    ax.set_xlabel("method and implementation (one point per seed)")
+    ax.set_title(f"MNIST-USPS, 100 epochs, {which}: the authors' code and ours")
+    ax.legend(title="implementation", loc="best")
+    return fig
+
+
+def curves_frame(doc: dict | None) -> pd.DataFrame:
+    """The per-epoch curves as one long frame: method, side, seed, epoch, acc, nmi, ddc1."""
+    rows = [{"method": method, "side": side, "seed": int(seed), **point}
+            for method, by_side in (doc or {}).get("methods", {}).items()
+            for side, group in by_side.items() for seed, curve in group.get("curves", {}).items() for point in curve]
+    return pd.DataFrame(rows, columns=["method", "side", "seed", "epoch", "acc", "nmi", "ddc1"])

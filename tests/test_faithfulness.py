@@ -1,0 +1,128 @@
+"""mmc_lib.studies.faithfulness and benchmarks/mvc_side_by_side.py's bookkeeping, on small fake runs (no training)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import mvc_side_by_side as M
+from mmc_lib.studies import dm2c, faithfulness as F
+
+
+def _run(side, method, seed, acc, *, precision="fp32", ckpt_acc=None):
+    curve = [{"epoch": e, "acc": acc - 0.01 * (e < 100), "nmi": acc - 0.05, "ddc1": 0.1 / e} for e in (4, 8, 100)]
+    ckpt = acc if ckpt_acc is None else ckpt_acc
+    return {"side": side, "method": method, "seed": seed, "precision": precision, "epochs": 100,
+            "final": {"epoch": 100, "acc": acc, "nmi": acc - 0.05, "ddc1": 0.001},
+            "checkpoint": {"epoch": 100, "ddc1": 0.001, "acc": ckpt, "nmi": ckpt - 0.05}, "curve": curve,
+            "wall_seconds": 600.0 + seed, "cpu_seconds": 500.0, "started": "2026-12-03T16:00:00+00:00",
+            "finished": "2026-12-03T16:10:00+00:00", "machine": {"load_avg": [4.0, 4.0, 4.0]},
+            "code": "DanielTrosten/mvc @ 6e50f6a7bf" if side == "authors" else "mmc-companion @ abc"}
+
+
+def _doc(rows):
+    return json.loads(json.dumps(M.merge(rows, mvc_commit="6e50f6a7bf7338ccb02935a7e273e4e2bbf43370",
+                                         budget="test", measured="test")))
+
+
+THEIRS = [0.87, 0.83, 0.88, 0.86, 0.90]
+OURS_SAME = [0.85, 0.84, 0.89, 0.87, 0.88]
+
+
+@pytest.fixture
+def doc():
+    rows = [_run("authors", "CoMVC", s, a) for s, a in enumerate(THEIRS)]
+    rows += [_run("ours", "CoMVC", s, a) for s, a in enumerate(OURS_SAME)]
+    rows += [_run("authors", "SiMVC", s, a) for s, a in enumerate([0.90, 0.91, 0.92])]
+    rows += [_run("ours", "SiMVC", s, a) for s, a in enumerate([0.70, 0.71, 0.72])]  # clearly below
+    return _doc(rows)
+
+
+def test_merge_keeps_every_seed_and_counts_each_side(doc):
+    assert doc["n"] == {"CoMVC": {"authors' code": 5, "ours (fp32)": 5}, "SiMVC": {"authors' code": 3,
+                                                                                     "ours (fp32)": 3}}
+    assert doc["mvc_commit"].startswith("6e50f6a") and doc["patches"] == M.PATCHES
+    seeds = [r["seed"] for r in doc["methods"]["CoMVC"]["authors' code"]["per_seed"]]
+    assert seeds == [0, 1, 2, 3, 4]
+    assert set(doc["methods"]["CoMVC"]["ours (fp32)"]["curves"]) == {"0", "1", "2", "3", "4"}
+
+
+def test_per_seed_table_and_missing_seeds(doc):
+    doc["methods"]["SiMVC"]["ours (fp32)"]["per_seed"].pop(0)  # seed 0 of ours not run
+    table = F.per_seed_table(doc, "SiMVC")
+    assert list(table.columns) == ["authors' code", "ours (fp32)"]  # the authors' code first
+    assert table.loc[0, "ours (fp32)"] == "—"
+    assert table.loc[1, "authors' code"] == "91.0 / 86.0"
+    assert table.loc["mean ± std", "ours (fp32)"].endswith("(n=2)")
+    final = F.per_seed_table(doc, "CoMVC", score="final")
+    assert final.loc[2, "ours (fp32)"] == "89.0 / 84.0"
+
+
+def test_verdicts_follow_the_audit_rules(doc):
+    table = F.verdict_table(doc).set_index(["method", "metric"])
+    assert table.loc[("CoMVC", "ACC"), "verdict"] == "faithful"
+    assert table.loc[("SiMVC", "ACC"), "verdict"] == "below"
+    assert table.loc[("SiMVC", "ACC"), "gap (points)"] == pytest.approx(-20.0)
+    line = F.verdict_line(doc)
+    assert "not faithful" in line and "SiMVC ACC: below" in line and "CoMVC ACC: faithful" in line
+    only_comvc = dict(doc, methods={"CoMVC": doc["methods"]["CoMVC"]})
+    assert F.verdict_line(only_comvc).startswith("Faithfulness of ours (fp32) to the authors' code (the checkpoint")
+    assert ": faithful —" in F.verdict_line(only_comvc)
+
+
+def test_verdict_rule_edges():
+    # within the band but significantly different (tiny spreads) is not faithful
+    assert F.faithfulness_verdict([0.800, 0.801, 0.800], [0.810, 0.811, 0.810])["verdict"] == "below"
+    # a gap larger than the capped band (8 points) is never faithful, however noisy
+    noisy = F.faithfulness_verdict([0.5, 0.9, 0.6, 0.95], [0.85, 0.86, 0.84])
+    assert noisy["band"] == pytest.approx(0.08) and noisy["verdict"] == "below"
+    assert F.faithfulness_verdict([0.8] * 2, [0.8] * 5)["verdict"] == "undecided (too few seeds)"
+    with pytest.raises(ValueError):
+        F.faithfulness_verdict([0.8, np.nan, 0.8], [0.8] * 3)
+    with pytest.raises(ValueError):
+        F.per_seed_table({}, "CoMVC", score="best")
+
+
+def test_no_document_reads_as_not_run():
+    assert F.verdict_line(None).startswith("faithfulness: not run")
+    assert F.long_scores(None).empty
+    with pytest.raises(ValueError):
+        F.strip_plot(None)
+
+
+def test_strip_plot_shows_every_seed_with_labelled_axes(doc, tmp_path):
+    from mmc_lib.plotting import axes_labels, save_figure
+
+    fig = F.strip_plot(doc)
+    ax = fig.axes[0]
+    points = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections])
+    assert sorted(points.round(6)) == sorted((100 * np.array(THEIRS + OURS_SAME + [0.90, 0.91, 0.92, 0.70, 0.71,
+                                                                                  0.72])).round(6))
+    path = save_figure(fig, "99_test_faithfulness", out_dir=tmp_path)
+    panel = json.loads(path.with_suffix(".axes.json").read_text())[0]
+    assert panel["ylabel"] == "ACC (%)" and panel["xlabel"] and panel["title"]
+    assert panel == axes_labels(fig)[0] and panel["legends"] == ["implementation"]
+
+
+def test_curves_frame(doc):
+    curves = F.curves_frame(doc)
+    assert len(curves) == 16 * 3 and set(curves.columns) == {"method", "side", "seed", "epoch", "acc", "nmi", "ddc1"}
+
+
+def test_jsonl_bookkeeping_resumes_and_survives_a_torn_line(tmp_path):
+    out = tmp_path / "runs.jsonl"
+    M.append_jsonl(out, _run("authors", "CoMVC", 0, 0.8))
+    with open(out, "a") as f:
+        f.write('{"side": "ours", "meth')  # a writer killed mid-line
+    assert M.done(out) == {("authors", "CoMVC", 0, "fp32", 100)}
+    order = M.campaign([0, 1], ["CoMVC"])
+    assert order == [("authors", "CoMVC", 0, "fp32", 100), ("ours", "CoMVC", 0, "fp32", 100),
+                     ("authors", "CoMVC", 1, "fp32", 100), ("ours", "CoMVC", 1, "fp32", 100)]
+    assert [k for k in order if k not in M.done(out)][0] == ("ours", "CoMVC", 0, "fp32", 100)
+
+
+def test_dm2c_reads_its_external_document_through_the_shared_loader(tmp_path):
+    assert dm2c.authors_code(tmp_path / "absent.json") is None
+    path = tmp_path / "x.json"
+    path.write_text('{"per_seed": []}')
+    assert dm2c.authors_code(path) == {"per_seed": []} == F.load_external(path)
