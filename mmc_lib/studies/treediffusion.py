@@ -322,7 +322,8 @@ def _scores(doc: dict, who: str, part: str) -> "pd.DataFrame":
 
     prefix = "" if part == "train" else "test_"
     entries = doc["per_seed"] if who == "authors" else doc["ours"]["per_seed"]  # the DM2C file's shape, plus ours
-    return pd.DataFrame([{"seed": e["seed"], **{m: e[prefix + m] for m in FAITHFULNESS_METRICS}} for e in entries])
+    return pd.DataFrame([{"seed": e["seed"], **{m: e[prefix + m] for m in FAITHFULNESS_METRICS}} for e in entries],
+                        columns=["seed", *FAITHFULNESS_METRICS])
 
 
 def faithfulness_table(doc: dict | None):
@@ -347,7 +348,7 @@ def faithfulness_table(doc: dict | None):
             scores = _scores(doc, who, part).set_index("seed")
             per = {s: " / ".join(f"{100 * r[m]:.1f}" for m in FAITHFULNESS_METRICS) for s, r in scores.iterrows()}
             per["mean ± std"] = " / ".join(mean_std(scores[m].mean(), scores[m].std(ddof=0))
-                                           for m in FAITHFULNESS_METRICS)
+                                           for m in FAITHFULNESS_METRICS) if len(scores) else "—"
             columns[f"{label}, {part}"] = per
     table = pd.DataFrame(columns)
     seeds = sorted(s for s in table.index if s != "mean ± std")
@@ -372,6 +373,8 @@ def faithfulness_verdict(doc: dict | None, *, part: str = "train") -> str:
     if not doc:
         return "not run: the authors' code has not been run on our images (results/external file absent)"
     theirs, ours = _scores(doc, "authors", part), _scores(doc, "ours", part)
+    if theirs.empty or ours.empty:
+        return "not run: no finished seed of " + ("the authors' code" if theirs.empty else "ours") + " in the file"
     outcome, parts = {}, []
     for m in ("acc", "nmi"):
         a, o = theirs[m], ours[m]
