@@ -126,3 +126,20 @@ def test_dm2c_reads_its_external_document_through_the_shared_loader(tmp_path):
     path = tmp_path / "x.json"
     path.write_text('{"per_seed": []}')
     assert dm2c.authors_code(path) == {"per_seed": []} == F.load_external(path)
+
+
+def test_times_table_and_curve_plot(doc):
+    times = F.times_table(doc).set_index(["method", "side"])
+    assert times.loc[("CoMVC", "authors' code"), "runs"] == 5
+    assert times.loc[("CoMVC", "authors' code"), "wall s (median)"] == 602  # seeds 0..4 → 600..604
+    assert F.times_table(None).empty
+    fig = F.curve_plot(doc)
+    from mmc_lib.plotting import axes_labels
+
+    panels = {p["title"]: p for p in axes_labels(fig)}
+    assert set(panels) == {"CoMVC", "SiMVC"} and panels["SiMVC"]["ylabel"] == "ACC (%)"
+    line = fig.axes[0].lines[0]  # the authors' code's mean ACC on CoMVC by epoch
+    assert list(line.get_xdata()) == [4, 8, 100]
+    assert line.get_ydata()[-1] == pytest.approx(100 * np.mean(THEIRS))
+    with pytest.raises(ValueError):
+        F.curve_plot(doc, metric="loss")
