@@ -143,3 +143,14 @@ def test_times_table_and_curve_plot(doc):
     assert line.get_ydata()[-1] == pytest.approx(100 * np.mean(THEIRS))
     with pytest.raises(ValueError):
         F.curve_plot(doc, metric="loss")
+
+
+def test_merge_command_writes_the_document_the_study_reads(tmp_path):
+    out, result = tmp_path / "runs.jsonl", tmp_path / "external" / "mvc.json"
+    for s, a in enumerate(THEIRS[:3]):
+        M.append_jsonl(out, _run("authors", "CoMVC", s, a))
+        M.append_jsonl(out, _run("ours", "CoMVC", s, a + 0.01))
+    assert M.main(["merge", "--out", str(out), "--result", str(result)]) == 0
+    doc = F.mvc_authors_code(result)
+    assert doc["n"] == {"CoMVC": {"authors' code": 3, "ours (fp32)": 3}} and doc["mvc_commit"] == "6e50f6a7bf"
+    assert F.verdict_table(doc).verdict.tolist() == ["faithful", "faithful"]
