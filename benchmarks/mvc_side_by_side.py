@@ -342,9 +342,10 @@ def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str) -> d
     return {
         "source": f"{AUTHORS_REPO} @ {mvc_commit[:7]} (the authors' code) beside mmc_lib's CoMVC / SiMVC",
         "measured_by": measured,
-        "machine": "CPU, 2 cores shared with timed full-profile notebook runs (every run under nice -n 19), "
-                   "torch.set_num_threads(1), OMP_NUM_THREADS=1; wall seconds are inflated by the load, CPU seconds "
-                   "are the load-independent figure",
+        "machine": "CPU (x86_64), 2 cores shared with other jobs (timed notebook runs, other engineers' tests), "
+                   "every run under nice -n 19, two runs at a time, torch.set_num_threads(1), OMP_NUM_THREADS=1; "
+                   "each run's load average at its start is in per_seed (load_avg_start); wall seconds grow with the "
+                   "load, CPU seconds are the less load-dependent figure (still inflated by shared caches)",
         "protocol": "mmc_lib.data.load('mnist-usps', scale=False): all 5000 rows, raw pixels, each view a 1x28x28 "
                     "image; one run per seed (the authors' n_runs = 1), 100 epochs, batches of 100, Adam 1e-3; eval "
                     "on all rows every 4 epochs (ACC, NMI with arithmetic normalisation, eval ddc_1); 'acc'/'nmi' "
