@@ -147,6 +147,7 @@ def run_ours(method: str, seed: int, precision: str, epochs: int = EPOCHS) -> di
     config = replace(main_config(epochs, threads=1, bf16=precision == "bf16", checkpoint_every=EVAL_EVERY),
                      eval_every=EVAL_EVERY)
     model = {"CoMVC": CoMVC, "SiMVC": SiMVC}[method](ds.n_clusters, config=config, seed=seed)
+    code = f"mmc-companion @ {_git_commit(ROOT)[:10]}"  # the commit the run started from
     wall, cpu = time.perf_counter(), time.process_time()
     model.fit(ds.views, ds.labels)  # labels: ACC/NMI logging only
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -158,7 +159,7 @@ def run_ours(method: str, seed: int, precision: str, epochs: int = EPOCHS) -> di
             "checkpoint": {"epoch": ckpt_epoch, "ddc1": float(model.run_scores_[model.selected_run_]),
                            "acc": accuracy(ds.labels, model.labels_), "nmi": nmi(ds.labels, model.labels_)},
             "curve": curve, "wall_seconds": wall, "cpu_seconds": cpu, "epochs_run": int(model.history_[-1]["epoch"]),
-            "code": f"mmc-companion @ {_git_commit(ROOT)[:10]}", "torch_seed": 1000 * seed}  # n_restarts=1: run 0 of seed s is seeded 1000·s
+            "code": code, "torch_seed": 1000 * seed}  # n_restarts=1: run 0 of seed s is seeded 1000·s
 
 
 # ------------------------------------------------------------------------------------------------- their side
