@@ -23,8 +23,8 @@ import time
 
 import torch
 
-from mmc_lib.methods.treediffusion import TreeDiffusion
-from mmc_lib.methods.treevae import TreeVAE
+from mmc_lib.methods.generative.treediffusion import TreeDiffusion
+from mmc_lib.methods.generative.treevae import TreeVAE
 from mmc_lib.runtime import resolve_device
 from mmc_lib.studies import treediffusion as study
 from mmc_lib.studies.budgets import with_changes

@@ -186,6 +186,19 @@ def _treediffusion(d):
     cfg = td.TreeDiffusionConfig(channels=(8, 16), steps=4, batch_size=8, log_every=2,
                                  diffusion=DiffusionConfig(train_steps=50, sample_steps=2))
     return td.TreeDiffusion(tree, seed=8, config=cfg).fit(d["images"])
+@case("TreeDiffusion-curve")
+def _treediffusion_curve(d):
+    """Every part of the denoiser's loop: warm-up, clipping, EMA, a curve at steps that are not log steps, samples."""
+    _, _, tv, td = _generative()
+    tree = tv.TreeVAE(2, max_depth=1, seed=7, config=_tree_cfg(tv)).fit(d["images"])
+    cfg = td.TreeDiffusionConfig(channels=(8, 16), steps=7, batch_size=8, log_every=2, eval_every=3, lr_warmup=5,
+                                 grad_clip=0.05, ema_decay=0.9, diffusion=DiffusionConfig(train_steps=50, sample_steps=2))
+    model = td.TreeDiffusion(tree, seed=8, config=cfg).fit(
+        d["images"], evaluate=lambda m, step: {"sample_mean": float(m.sample(3, seed=step)["images"].mean()),
+                                               "draw": float(torch.rand(1))})  # draws inside must not move training
+    model.curve_ = [{k: v for k, v in r.items() if k != "seconds"} for r in model.curve_]  # wall time: not captured
+    model.samples_ = model.sample(5, seed=3)
+    return model
 @case("VAEKMeans")
 def _vaekmeans(d):
     _, _, tv, _ = _generative()

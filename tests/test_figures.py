@@ -16,7 +16,7 @@ from mmc_lib.plotting import axes_labels, save_figure  # noqa: E402
 
 FIGURES = REPO / "figures"
 #: notebooks whose committed figures were all saved with the label record
-RECORDED = ("00_", "01_", "02_", "03_", "06_", "99_")
+RECORDED = ("00_", "01_", "02_", "03_", "04_", "05_", "06_", "99_")
 
 
 def _unlabelled(panels: list[dict]) -> list[str]:

@@ -86,3 +86,41 @@ def test_notebook_06_states_the_measured_cost_of_its_results_file():
     assert int(found.group(3)) == round(sum(r["mean"] * r["n_seeds"] for r in fits))
     within = stored["extra"]["wall_seconds"] <= 3600
     assert ("within the 60-minute target" in text) == within and ("over the 60-minute target" in text) != within
+
+
+#: "mean ± sd" as prose writes it: 46.2 ± 4.2 %, 0.807 ± 0.030, 110.8 ± 23.3
+MEAN_SD = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*±\s*(\d+(?:\.\d+)?)")
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _stored_mean_sd(rows: list[dict]) -> list[tuple[float, float]]:
+    """Every stored (mean, std), also in percent, since prose quotes fractions as percentages."""
+    return [(scale * r["mean"], scale * r["std"]) for r in rows
+            if r.get("mean") is not None and r.get("std") is not None for scale in (1, 100)]
+
+
+def _unstored_quotes(text: str, stored: list[tuple[float, float]]) -> list[str]:
+    """The 'mean ± sd' quotes in ``text`` that no stored result rounds to (at the decimals written)."""
+    def stored_as(mean: str, sd: str) -> bool:
+        dm, ds = _decimals(mean), _decimals(sd)
+        return any(round(m, dm) == float(mean) and round(s, ds) == float(sd) for m, s in stored)
+    return [m.group(0) for m in MEAN_SD.finditer(text) if not stored_as(m.group(1), m.group(2))]
+
+
+def test_the_quote_check_catches_a_stale_number():
+    stored = _stored_mean_sd([{"mean": 0.4625, "std": 0.0424}, {"mean": 110.82, "std": 23.26}])
+    assert _unstored_quotes("ACC 46.2 ± 4.2 % and FID 110.8 ± 23.3", stored) == []
+    assert _unstored_quotes("ACC 46.1 ± 4.2 % and FID 103.4 ± 13.8", stored) == ["46.1 ± 4.2", "103.4 ± 13.8"]
+
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in (REPO / "notebooks").glob("0*.ipynb")))
+def test_every_mean_sd_in_prose_is_a_committed_result(stem):
+    """A 'mean ± sd' in a notebook's text is one of the committed full-profile results (any notebook's), so prose
+    cannot keep a number a re-run has changed."""
+    rows = [r for path in sorted((REPO / "results" / "full").glob("*.json"))
+            for r in json.loads(path.read_text())["rows"]]
+    stale = _unstored_quotes("\n".join(_markdown(stem)), _stored_mean_sd(rows))
+    assert stale == [], f"{stem}: prose quotes numbers no committed result has: {stale}"

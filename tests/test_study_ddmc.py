@@ -179,3 +179,151 @@ def test_own_paper_numbers_leave_out_the_slides_and_name_the_silent_competitors(
     assert list(own.method) == ["SCMVC", "MFLVC"] and "DDMC" not in set(own.paper)
     assert list(own["diff (points)"]) == [-1.0, -10.0]
     assert "SCMVC" not in silent and "MFLVC" not in silent and "EAMC" in silent
+
+
+def _variant_summary():
+    """Planted means/stds of two variants on two data sets (one variant absent on ``y``)."""
+    rows = [{"variant": v, "dataset": d, "acc_mean": a, "acc_std": s, "nmi_mean": a / 2, "nmi_std": s / 2}
+            for (v, d, a, s) in [("DDC", "x", 0.4, 0.02), ("all", "x", 0.8, 0.04), ("all", "y", 0.6, 0.0)]]
+    return pd.DataFrame(rows)
+
+
+def test_summary_table_orders_rows_as_the_notebook_and_rejects_unknown_keys():
+    table = ddmc.summary_table(_variant_summary(), by="variant", metric="acc")
+    assert list(table.index) == list(ddmc.VARIANTS) and list(table.columns) == ["x", "y"]
+    assert table.loc["all", "x"] == "80.0 ± 4.0" and table.loc["DDC", "x"] == "40.0 ± 2.0"
+    assert table.loc["DDC+FDL"].isna().all() and pd.isna(table.loc["DDC", "y"])  # not run: NaN, not a number
+    methods = ddmc.summary_table(_summary().assign(acc_std=0.0), by="method", metric="acc")
+    assert list(methods.index) == list(ddmc.ORDER) and methods.loc["DDMC", "y"] == "60.0 ± 0.0"
+    with pytest.raises(ValueError, match="unknown row key 'seed'"):
+        ddmc.summary_table(_variant_summary(), by="seed", metric="acc")
+
+
+def test_schedule_notes_name_each_cut_competitor_of_the_profile():
+    full = budget("01_ddmc", "full")
+    lines = ddmc.schedule_notes(full).splitlines()
+    cut = [m for m in ddmc.COMPETITORS if full.schedule_note(m)]
+    assert cut and [line.split(":")[0].strip() for line in lines[1:]] == cut
+    assert "iterations=1000" in next(line for line in lines if line.strip().startswith("DEMVC:"))
+    assert not any("reduced schedule" in line for line in lines)  # the prefix is dropped
+    assert ddmc.schedule_notes(budget("01_ddmc", "smoke")).splitlines() == lines[:1]  # smoke: the header only
+
+
+def test_run_seconds_and_per_seed_tables_read_the_runs():
+    runs = pd.DataFrame({"method": ["DDMC"] * 3 + ["KM"], "dataset": ["x"] * 4, "seconds": [1.0, 9.0, 2.0, 0.04]})
+    seconds = ddmc.run_seconds_table(runs)
+    assert list(seconds.index) == list(ddmc.ORDER)
+    assert seconds.loc["DDMC", "x"] == 2.0 and seconds.loc["KM", "x"] == 0.0 and seconds.loc["SEM"].isna().all()
+    ablation = pd.DataFrame({"seed": [0, 0, 1, 1], "dataset": ["x"] * 4, "variant": ["DDC", "all"] * 2,
+                             "acc": [0.123, 0.5, 0.25, 0.75]})
+    per_seed = ddmc.ablation_per_seed(ablation)
+    assert list(per_seed.index) == [0, 1] and per_seed.loc[0, ("x", "DDC")] == 12.3
+    assert per_seed.loc[1, ("x", "all")] == 75.0
+
+
+def test_paper_ablation_table_is_the_ledger_in_percent():
+    table = ddmc.paper_ablation_table()
+    paper = ddmc.paper_table("ablation")
+    assert set(table.index) == set(paper.method) and len(table.columns) == paper[["dataset", "metric"]].drop_duplicates().shape[0]
+    for r in paper.itertuples():
+        assert table.loc[r.method, (r.dataset, r.metric)] == pytest.approx(round(100 * r.paper, 1))
+
+
+def _sweep():
+    """Two seeds of a 2 × 2 α/β grid on one data set: ACC = α-row + seed jitter."""
+    rows = [{"dataset": "x", "alpha": a, "beta": b, "seed": s, "acc": (0.3 if a == 10 else 0.8) + 0.1 * s}
+            for a in (0.1, 10) for b in (0.1, 1) for s in (0, 1)]
+    return pd.DataFrame(rows)
+
+
+def test_alpha_beta_range_and_heatmaps_show_the_seed_means():
+    import matplotlib.pyplot as plt
+
+    assert ddmc.alpha_beta_range(_sweep()).loc["x"].tolist() == [35.0, 85.0]
+    fig = ddmc.alpha_beta_heatmaps(_sweep(), ["x"])
+    try:
+        ax = fig.axes[0]
+        assert np.allclose(ax.images[0].get_array(), [[85.0, 85.0], [35.0, 35.0]])  # rows α = 0.1, 10
+        texts = [t.get_text() for t in ax.texts]
+        assert texts.count("85\n±7") == 2 and texts.count("35\n±7") == 2  # ± the std over the two seeds
+        assert "2 seeds" in ax.get_title() and [t.get_text() for t in ax.get_yticklabels()] == ["0.1", "10"]
+        assert ax.get_xlabel().startswith("β") and ax.get_ylabel().startswith("α")
+    finally:
+        plt.close(fig)
+
+
+def _bar_heights(ax) -> dict[str, list[float]]:
+    from matplotlib.container import BarContainer
+
+    return {c.get_label(): [p.get_height() for p in c.patches] for c in ax.containers if isinstance(c, BarContainer)}
+
+
+def test_ablation_and_strategy_bars_draw_the_planted_means():
+    import matplotlib.pyplot as plt
+
+    fig = ddmc.ablation_bars(_variant_summary(), ["x", "y"])
+    try:
+        acc, nmi = fig.axes[:2]
+        heights = _bar_heights(acc)
+        assert list(heights) == list(ddmc.VARIANTS)
+        assert heights["all"] == pytest.approx([80.0, 60.0]) and heights["DDC"][0] == pytest.approx(40.0)
+        assert np.isnan(heights["DDC"][1])  # not run on y: no bar
+        assert _bar_heights(nmi)["all"] == pytest.approx([40.0, 30.0])
+        assert [t.get_text() for t in acc.get_xticklabels()] == ["x", "y"]
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == list(ddmc.VARIANTS)
+    finally:
+        plt.close(fig)
+    ef = _variant_summary().replace({"variant": {"DDC": "fusion", "all": "enhancement"}}).rename(
+        columns={"variant": "strategy"})
+    fig = ddmc.strategy_bars(ef, ["x", "y"])
+    try:
+        heights = _bar_heights(fig.axes[0])
+        assert heights["enhancement"] == pytest.approx([80.0, 60.0]) and heights["fusion"][0] == pytest.approx(40.0)
+    finally:
+        plt.close(fig)
+
+
+def test_convergence_and_tsne_figures_draw_each_curve_set():
+    import matplotlib.pyplot as plt
+    from types import SimpleNamespace
+
+    history = [{"epoch": e, **{t: float(i + e) for i, t in enumerate(ddmc.CURVE_TERMS)}, "acc": 0.1 * e,
+                "nmi": 0.05 * e} for e in range(1, 4)]
+    rng = np.random.default_rng(0)
+    snapshots = {e: rng.normal(size=(24, 3)) + 5 * np.repeat([[0, 0, 0], [1, 1, 1]], 12, axis=0) for e in (0, 2)}
+    curves = {name: SimpleNamespace(history_=history, snapshots_=snapshots) for name in ("a", "b")}
+    fig = ddmc.convergence_figure(curves)
+    try:
+        assert len(fig.axes) == 4
+        terms = fig.axes[0]
+        assert [line.get_label() for line in terms.lines] == list(ddmc.CURVE_TERMS)
+        assert list(terms.lines[1].get_ydata()) == [2.0, 3.0, 4.0]  # kl_dominant, the second term
+        assert np.allclose(fig.axes[1].lines[0].get_ydata(), [10.0, 20.0, 30.0])  # ACC in percent
+        assert fig.axes[2].get_title() == "b: loss terms per epoch"
+    finally:
+        plt.close(fig)
+    labels = {name: np.repeat([0, 1], 12) for name in curves}
+    fig = ddmc.tsne_epochs(curves, labels, (0, 2), seed=0, max_points=None)
+    try:
+        axes = np.array(fig.axes[:4]).reshape(2, 2)
+        assert [[ax.get_title() for ax in row] for row in axes] == [["a, epoch 0", "a, epoch 2"],
+                                                                    ["b, epoch 0", "b, epoch 2"]]
+        # one class-colour legend per row, on its last map (issue 25)
+        assert [[ax.get_legend() is not None for ax in row] for row in axes] == [[False, True], [False, True]]
+        assert axes[0, 1].get_legend().get_title().get_text() == "class"
+    finally:
+        plt.close(fig)
+
+
+def test_dominant_view_figure_joins_views_by_silhouette():
+    import matplotlib.pyplot as plt
+
+    views = pd.DataFrame({"dataset": ["x"] * 3 + ["y"] * 2, "silhouette": [0.5, 0.1, 0.3, 0.2, 0.4],
+                          "ddmc_acc": [0.9, 0.2, 0.6, 0.7, 0.3]})
+    fig = ddmc.dominant_view_figure(views)
+    try:
+        x, y = fig.axes[0].lines
+        assert x.get_label() == "x" and list(x.get_xdata()) == [0.1, 0.3, 0.5]  # never by view index
+        assert np.allclose(x.get_ydata(), [20.0, 60.0, 90.0]) and np.allclose(y.get_ydata(), [70.0, 30.0])
+    finally:
+        plt.close(fig)

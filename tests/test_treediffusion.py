@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmc_lib.methods.treediffusion import TreeDiffusion, TreeDiffusionConfig
-from mmc_lib.methods.treevae import TreeVAE, TreeVAEConfig
+from mmc_lib.methods.generative.treediffusion import TreeDiffusion, TreeDiffusionConfig
+from mmc_lib.methods.generative.treevae import TreeVAE, TreeVAEConfig
 from mmc_lib.nn.diffusion import DiffusionConfig
 from mmc_lib.studies import treediffusion as study
 from mmc_lib.studies.budgets import budget

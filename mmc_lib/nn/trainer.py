@@ -5,7 +5,9 @@ scalar terms including ``"total"`` (the one back-propagated), steps the optimise
 over the epoch. What differs between models is passed as :class:`Hooks`: work before an epoch (refresh a
 target, stop early), after a step (move centres, clip weights), after an epoch (monitor, keep the best
 state: :class:`BestCheckpoint` keeps the weights at the lowest of a label-free score checked every few epochs).
-Epochs are numbered from 1; ``on_epoch(0, {})`` runs once before training.
+Epochs are numbered from 1; ``on_epoch(0, {})`` runs once before training. ``grad_clip`` caps the gradients' norm
+before each step. A model trained by steps rather than passes (TreeDiffusion's denoiser) makes every epoch one step
+on one drawn batch, so that ``on_epoch`` follows each step with its number (warm-up, EMA, a periodic evaluation).
 
 :func:`train_module` is the common case: a module with ``losses(batch) -> dict`` trained with Adam on
 row-aligned tensors (the optimiser from :func:`mmc_lib.nn.optim.adam`, the one factory every deep model
@@ -140,9 +142,14 @@ def step(optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> float:
 
 
 def run_epoch(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimizer, batches: Iterable, *,
-              epoch: int, limit: float = 1e8, hooks: Hooks | None = None) -> dict[str, float]:
-    """One pass over ``batches``: a step per batch; returns each term's mean over the batches that had it."""
+              epoch: int, limit: float = 1e8, hooks: Hooks | None = None,
+              grad_clip: float | None = None) -> dict[str, float]:
+    """One pass over ``batches``: a step per batch; returns each term's mean over the batches that had it.
+
+    ``grad_clip``: before each step, scale the gradients of the optimiser's parameters down to this total norm
+    (``torch.nn.utils.clip_grad_norm_``); ``None``: no clipping."""
     hooks = hooks or Hooks()
+    params = [p for group in optimiser.param_groups for p in group["params"]] if grad_clip is not None else None
     sums: dict[str, float] = {}
     weights: dict[str, float] = {}
     for batch in batches:
@@ -150,6 +157,8 @@ def run_epoch(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimi
         check_finite_losses(terms, epoch=epoch, limit=limit)
         optimiser.zero_grad(set_to_none=True)
         terms["total"].backward()
+        if params is not None:
+            torch.nn.utils.clip_grad_norm_(params, grad_clip)
         optimiser.step()
         if hooks.after_step is not None:
             hooks.after_step(batch)
@@ -163,10 +172,11 @@ def run_epoch(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimi
 
 def train(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimizer, batches: Callable[[], Iterable],
           epochs: int, *, module: torch.nn.Module | None = None, hooks: Hooks | None = None,
-          limit: float = 1e8) -> list[dict]:
+          limit: float = 1e8, grad_clip: float | None = None) -> list[dict]:
     """Run ``epochs`` epochs of :func:`run_epoch` over ``batches()`` (a fresh, reshuffled iterable per epoch).
 
-    ``module`` (optional) is put in train mode for each epoch and in eval mode for ``on_epoch``.
+    ``module`` (optional) is put in train mode for each epoch and in eval mode for ``on_epoch``; ``grad_clip`` as in
+    :func:`run_epoch`.
     Returns the history: one record per epoch, ``{"epoch": e, <term>: mean, ...}`` plus what ``on_epoch`` adds.
     """
     hooks = hooks or Hooks()
@@ -178,7 +188,8 @@ def train(loss_fn: Callable[[Any, int], dict], optimiser: torch.optim.Optimizer,
             break
         if module is not None:
             module.train()
-        record = {"epoch": epoch, **run_epoch(loss_fn, optimiser, batches(), epoch=epoch, limit=limit, hooks=hooks)}
+        record = {"epoch": epoch, **run_epoch(loss_fn, optimiser, batches(), epoch=epoch, limit=limit, hooks=hooks,
+                                              grad_clip=grad_clip)}
         if hooks.on_epoch is not None:
             _call_in_eval(module, hooks.on_epoch, epoch, record)
         history.append(record)

@@ -26,7 +26,7 @@ from mmc_lib.metrics import accuracy, clustering_report
 from mmc_lib.results import mean_std
 from mmc_lib.studies.budgets import DDMC_OUR_DATASETS, DDMC_PAPER_DATASETS, DDMCBudget, selection_option
 from mmc_lib.studies.data_and_baselines import classical_run, ours_ranked_table, ranked_table
-from mmc_lib.studies.grid import grid, run_grid, summarize, to_result_rows
+from mmc_lib.studies.grid import grid, mean_std_table, run_grid, summarize, to_result_rows
 
 DEEP = {"DDMC": DDMC, "SiMVC": SiMVC, "CoMVC": CoMVC}
 CLASSICAL = ("KM", "Ncuts", "AmKM", "AmNcuts", "CoregMVSC")
@@ -671,3 +671,209 @@ def own_paper_numbers(numbers: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
     own = own_paper_table(numbers, methods=COMPETITORS, besides="DDMC")
     return own, sorted(set(COMPETITORS) - set(own.method))
+
+
+def summary_table(summary: pd.DataFrame, *, by: str, metric: str) -> pd.DataFrame:
+    """``by`` × data set of ``"mean ± std"`` strings in percent (:func:`~mmc_lib.studies.grid.mean_std_table`), rows
+    in the notebook's order for ``by`` (``method``: the slides' :data:`ORDER`, ``variant``: :data:`VARIANTS`,
+    ``strategy``: :data:`STRATEGIES`); a row that did not run shows NaN.
+
+    >>> s = pd.DataFrame({"variant": ["all", "DDC"], "dataset": ["a", "a"], "acc_mean": [0.8, 0.5],
+    ...                   "acc_std": [0.01, 0.02]})
+    >>> summary_table(s, by="variant", metric="acc")["a"].tolist()
+    ['50.0 ± 2.0', nan, nan, '80.0 ± 1.0']
+    """
+    order = {"method": ORDER, "variant": VARIANTS, "strategy": STRATEGIES}
+    if by not in order:
+        raise ValueError(f"summary_table: unknown row key {by!r}; known: {sorted(order)}")
+    return mean_std_table(summary, index=by, columns="dataset", metric=metric).reindex(order[by])
+
+
+def schedule_notes(budget: DDMCBudget, methods=COMPETITORS) -> str:
+    """The competitors that run on a cut schedule in ``budget``'s profile, one line each (none in smoke: the smoke
+    profile cuts every schedule by design and says so in its budget, not per row).
+
+    >>> from mmc_lib.studies.budgets import budget
+    >>> print(schedule_notes(budget("01_ddmc", "full")).splitlines()[0])
+    cut schedules of the deep competitors in this profile:
+    """
+    lines = ["cut schedules of the deep competitors in this profile:"]
+    lines += [f"  {m}: {note.removeprefix('reduced schedule: ')}" for m in methods if (note := budget.schedule_note(m))]
+    return "\n".join(lines)
+
+
+def run_seconds_table(main: pd.DataFrame) -> pd.DataFrame:
+    """Median seconds per run of every method (rows in the slides' :data:`ORDER`) on every data set, rounded to
+    0.1 s.
+
+    >>> runs = pd.DataFrame({"method": ["KM"] * 3, "dataset": ["a"] * 3, "seconds": [1.0, 3.0, 2.0]})
+    >>> float(run_seconds_table(runs).loc["KM", "a"])
+    2.0
+    """
+    return main.groupby(["method", "dataset"]).seconds.median().unstack().reindex(list(ORDER)).round(1)
+
+
+def ablation_per_seed(ablation: pd.DataFrame, *, metric: str = "acc") -> pd.DataFrame:
+    """Seed × (data set, variant) of ``metric`` in percent, rounded to 0.1: which seeds each loss group moves.
+
+    >>> runs = pd.DataFrame({"seed": [0, 0, 1], "dataset": ["a"] * 3, "variant": ["DDC", "all", "all"],
+    ...                      "acc": [0.5, 0.75, 0.25]})
+    >>> float(ablation_per_seed(runs).loc[0, ("a", "all")])
+    75.0
+    """
+    return (100 * ablation.pivot_table(index="seed", columns=["dataset", "variant"], values=metric)).round(1)
+
+
+def paper_ablation_table() -> pd.DataFrame:
+    """The slides' ablation (ledger ``claims/ddmc.yaml``): method (loss groups) × (data set, metric), in percent.
+
+    >>> float(paper_ablation_table().loc[:, ("Caltech-3V", "acc")].max())
+    76.7
+    """
+    paper = paper_table("ablation")
+    return paper.pivot_table(index="method", columns=["dataset", "metric"], values="paper").mul(100).round(1)
+
+
+def alpha_beta_range(sweep: pd.DataFrame, *, metric: str = "acc") -> pd.DataFrame:
+    """Per data set: the lowest and highest cell of the α × β grid (``metric`` averaged over seeds, percent, 0.1).
+
+    >>> sweep = pd.DataFrame({"dataset": ["a"] * 4, "alpha": [0.1, 0.1, 1, 1], "beta": [0.1] * 4,
+    ...                       "acc": [0.2, 0.4, 0.9, 0.9]})
+    >>> alpha_beta_range(sweep).loc["a"].tolist()
+    [30.0, 90.0]
+    """
+    cells = sweep.groupby(["dataset", "alpha", "beta"])[metric].mean()
+    return cells.groupby("dataset").agg(["min", "max"]).mul(100).round(1)
+
+
+# ------------------------------------------------------------------ notebook 01's figures (each returns the figure;
+# the notebook saves it through save_figure and shows it)
+#: the loss terms of DDMC's history that notebook 01's convergence figure draws
+CURVE_TERMS = ("L_DDC", "kl_dominant", "kl_others", "club", "contrast", "mi_assign", "uniform", "objective")
+
+
+def ablation_bars(abl_summary: pd.DataFrame, datasets, *, metrics=("acc", "nmi")):
+    """One panel per metric: each ablation variant's mean ± std over seeds (%) per data set, the variants'
+    legend above the panels (it covers no bar)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    datasets = list(datasets)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4.0), sharey=True, squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for i, v in enumerate(VARIANTS):
+            s = abl_summary[abl_summary.variant == v].set_index("dataset").reindex(datasets)
+            ax.bar(np.arange(len(datasets)) + i * 0.2, 100 * s[f"{metric}_mean"], 0.2,
+                   yerr=100 * s[f"{metric}_std"], label=v, capsize=2)
+        ax.set_xticks(np.arange(len(datasets)) + 0.3, datasets)
+        ax.set_title(f"ablation — {metric.upper()} (%)")
+        ax.set_xlabel("data set")
+    axes[0][0].set_ylabel("score (%), mean ± std over seeds")
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="upper center", ncol=len(VARIANTS), fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    return fig
+
+
+def alpha_beta_heatmaps(sweep: pd.DataFrame, datasets, *, metric: str = "acc"):
+    """One heatmap per data set of the α × β grid: each cell's mean ``metric`` over seeds with ± its std (%), dark
+    text on the bright (high) cells and white on the dark ones."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    datasets = list(datasets)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.2 * len(datasets), 4.2), squeeze=False)
+    for ax, name in zip(axes[0], datasets):
+        cells = sweep[sweep.dataset == name].groupby(["alpha", "beta"])[metric].agg(["mean", "std"]).mul(100)
+        mean, std = cells["mean"].unstack(), cells["std"].unstack().fillna(0.0)
+        im = ax.imshow(mean.values, cmap="viridis", origin="lower")
+        mid = (np.nanmin(mean.values) + np.nanmax(mean.values)) / 2
+        for (i, j), v in np.ndenumerate(mean.values):
+            ax.text(j, i, f"{v:.0f}\n±{std.values[i, j]:.0f}", ha="center", va="center",
+                    color="k" if v > mid else "w", fontsize=7)
+        cbar = fig.colorbar(im, ax=ax, label=f"mean {metric.upper()} over seeds")
+        cbar.ax.set_xlabel("%", fontsize=8)  # the unit under the bar
+        ax.set_xticks(range(len(mean.columns)), [f"{v:g}" for v in mean.columns])
+        ax.set_yticks(range(len(mean.index)), [f"{v:g}" for v in mean.index])
+        ax.set_xlabel("β (cluster-level weight)")
+        ax.set_ylabel("α (feature-level weight)")
+        ax.set_title(f"{name}: {metric.upper()} (%), mean ± std over {sweep.seed.nunique()} seeds")
+        ax.grid(False)
+    return fig
+
+
+def strategy_bars(ef_summary: pd.DataFrame, datasets):
+    """Enhancement beside fusion: mean ± std ACC over seeds (%) per data set, the legend above the bars."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    datasets = list(datasets)
+    fig, ax = plt.subplots(figsize=(6, 3.3))
+    for i, strategy in enumerate(STRATEGIES):
+        s = ef_summary[ef_summary.strategy == strategy].set_index("dataset").reindex(datasets)
+        ax.bar(np.arange(len(datasets)) + 0.4 * i, 100 * s.acc_mean, 0.4, yerr=100 * s.acc_std, label=strategy,
+               capsize=2)
+    ax.set_xticks(np.arange(len(datasets)) + 0.2, datasets)
+    ax.set_ylabel("ACC (%), mean ± std over seeds")
+    ax.set_xlabel("data set")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 1.18), ncol=2, frameon=False)
+    return fig
+
+
+def convergence_figure(curves: dict, *, terms=CURVE_TERMS):
+    """One row per data set of :meth:`DDMCStudy.curves` (fitted models with a per-epoch ``history_``): the loss
+    ``terms`` per epoch on the left, the logged ACC/NMI (%) on the right."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(curves), 2, figsize=(12, 3.4 * len(curves)), squeeze=False)
+    for row, (name, model) in zip(axes, curves.items()):
+        h = pd.DataFrame(model.history_)
+        for t in terms:
+            row[0].plot(h.epoch, h[t], label=t)
+        row[0].set_title(f"{name}: loss terms per epoch")
+        row[0].set_xlabel("epoch")
+        row[0].set_ylabel("loss term (value per epoch)")
+        row[0].legend(fontsize=7, ncol=2)
+        row[1].plot(h.epoch, 100 * h.acc, label="ACC")
+        row[1].plot(h.epoch, 100 * h.nmi, label="NMI")
+        row[1].set_title(f"{name}: ACC / NMI (%) per epoch")
+        row[1].set_xlabel("epoch")
+        row[1].set_ylabel("score (%)")
+        row[1].legend()
+    fig.tight_layout()
+    return fig
+
+
+def tsne_epochs(curves: dict, labels: dict, epochs, *, seed: int = 0, max_points: int | None = 2000):
+    """One row per data set of :meth:`DDMCStudy.curves`: the t-SNE of ``E`` at each of ``epochs`` (the models'
+    ``snapshots_``), coloured by ``labels[name]`` (the true class), with one class-colour legend per row (right of
+    its last panel)."""
+    import matplotlib.pyplot as plt
+
+    from mmc_lib.plotting import scatter_embedding, tsne
+
+    epochs = list(epochs)
+    fig, axes = plt.subplots(len(curves), len(epochs), figsize=(3.2 * len(epochs), 3.2 * len(curves)),
+                             squeeze=False)
+    for row, (name, model) in zip(axes, curves.items()):
+        for ax, epoch in zip(row, epochs):
+            emb, idx = tsne(model.snapshots_[epoch], seed=seed, max_points=max_points)
+            scatter_embedding(ax, emb, labels[name][idx], title=f"{name}, epoch {epoch}",
+                              legend="class" if epoch == epochs[-1] else None)
+    fig.tight_layout()
+    return fig
+
+
+def dominant_view_figure(views_table: pd.DataFrame):
+    """DDMC's ACC with each view forced dominant against that view's silhouette, one line per data set joining its
+    views from the lowest to the highest silhouette (never by view index: views have no order)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for name, g in views_table.groupby("dataset"):
+        g = g.sort_values("silhouette")
+        ax.plot(g.silhouette, 100 * g.ddmc_acc, "o-", label=name, ms=6, lw=0.6, alpha=0.8)
+    ax.set_xlabel("silhouette of the view's k-means partition")
+    ax.set_ylabel("DDMC ACC with that view dominant (%)")
+    ax.legend(fontsize=8)
+    return fig

@@ -11,7 +11,8 @@ condition ``c`` comes from the tree, as in the official code (DiffuseVAE-style, 
 
 Training is DDPM's ε-loss with the linear β schedule (Ho et al. 2020, eq. 14; :func:`mmc_lib.nn.diffusion
 .diffusion_loss`), Adam with a linear learning-rate warm-up, gradient clipping and an EMA of the weights (as the
-authors' ``train_ddpm.py``; our CPU profile shortens the warm-up and the EMA horizon to its shorter run).
+authors' ``train_ddpm.py``; our CPU profile shortens the warm-up and the EMA horizon to its shorter run), on the
+shared loop :func:`mmc_lib.nn.train` with one step per epoch.
 
 Sampling, as the authors' code does (``DDPMWrapper.predict_step``, ``eval_mode: sample``, ``type: form1``): TreeVAE
 draws a path and a leaf image from its prior (optionally forced into one leaf); the DDPM starts from **pure Gaussian
@@ -43,7 +44,7 @@ import numpy as np
 import torch
 
 from mmc_lib.methods.generative.treevae import TreeVAE, check_images
-from mmc_lib.nn import adam, check_finite_losses, seeded
+from mmc_lib.nn import Hooks, adam, seeded, train
 from mmc_lib.nn.diffusion import EMA, DiffusionConfig, conditional_unet, ddim_sample, diffusion_loss, warmup_schedule
 from mmc_lib.runtime import one_thread, progress, resolve_device
 
@@ -100,7 +101,8 @@ class TreeDiffusion:
     def fit(self, images, *, evaluate: Callable[[TreeDiffusion, int], dict] | None = None) -> TreeDiffusion:
         """Train the denoiser on ``images`` (N, 1, H, W) in [0, 1]. ``evaluate(self, step)`` (optional) runs every
         ``config.eval_every`` steps and after the last; its dict goes into :attr:`curve_` (sampling inside it uses the
-        weights as they are at that step; its random numbers do not change the training's)."""
+        weights as they are at that step; its random numbers do not change the training's). It runs without gradients,
+        as every ``on_epoch`` hook of the shared loop (:func:`mmc_lib.nn.train`, here one epoch per step)."""
         if not hasattr(self.tree_vae, "model_"):
             raise ValueError("tree_vae must be a fitted TreeVAE (call its fit first)")
         x_np = check_images(images)
@@ -121,34 +123,37 @@ class TreeDiffusion:
             lr_schedule = warmup_schedule(optimiser, cfg.lr_warmup)
             scheduler = cfg.diffusion.ddpm()
             bar = progress(total=cfg.steps, desc="TreeDiffusion DDPM steps")
-            losses, seconds, start = [], 0.0, time.perf_counter()
-            self.unet_.train()
-            for step in range(1, cfg.steps + 1):
-                idx = torch.randint(0, len(x0), (cfg.batch_size,), generator=gen).to(device)
-                loss = diffusion_loss(self.unet_, x0[idx], cfg.diffusion, generator=gen, image_cond=img[idx],
-                                      vector_cond=vec[idx], scheduler=scheduler)
-                check_finite_losses({"loss": loss}, epoch=step)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(self.unet_.parameters(), cfg.grad_clip)
-                optimiser.step()
+            losses, clock = [], {"seconds": 0.0, "start": time.perf_counter()}
+
+            def draw():  # one "epoch" of the shared loop = one step on rows drawn with replacement
+                return [torch.randint(0, len(x0), (cfg.batch_size,), generator=gen).to(device)]
+
+            def loss_fn(idx, step):
+                return {"total": diffusion_loss(self.unet_, x0[idx], cfg.diffusion, generator=gen, image_cond=img[idx],
+                                                vector_cond=vec[idx], scheduler=scheduler)}
+
+            def after(step: int, record: dict) -> None:  # after each step: warm-up, EMA, log, the curve
+                if step == 0:
+                    return
                 lr_schedule.step()
                 if self.ema_ is not None:
                     self.ema_.update(step)
-                losses.append(float(loss.detach()))
+                losses.append(record["total"])
                 bar.update(1)
                 if step % cfg.log_every == 0 or step == cfg.steps:
                     self.history_.append({"step": step, "loss": float(np.mean(losses)),
                                           "lr": optimiser.param_groups[0]["lr"]})
-                    losses = []
+                    losses.clear()
                 if evaluate is not None and ((cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.steps):
-                    seconds += time.perf_counter() - start
+                    clock["seconds"] += time.perf_counter() - clock["start"]
                     with torch.random.fork_rng(devices=[]):
-                        record = evaluate(self, step)
-                    self.unet_.train()
-                    self.curve_.append({"step": step, "seconds": seconds, **record})
-                    start = time.perf_counter()
+                        extra = evaluate(self, step)
+                    self.curve_.append({"step": step, "seconds": clock["seconds"], **extra})
+                    clock["start"] = time.perf_counter()
+
+            # no module= : the UNet (no dropout, no batch statistics) stays in train mode, not toggled at every step
+            self.unet_.train()
+            train(loss_fn, optimiser, draw, cfg.steps, hooks=Hooks(on_epoch=after), grad_clip=cfg.grad_clip)
             bar.close()
         self.labels_ = self.tree_vae.labels_ if hasattr(self.tree_vae, "labels_") else None
         return self
