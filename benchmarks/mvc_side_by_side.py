@@ -5,7 +5,7 @@ MNIST-USPS file (``mmc_lib.data.load("mnist-usps", scale=False)``: the raw pixel
 image), on one CPU thread, and appends one JSON line to ``--out`` as soon as it finishes: the ACC / NMI and eval
 ``ddc_1`` every 4 epochs (the authors' ``eval_interval``), the final epoch's ACC / NMI, the ACC / NMI of the weights
 checkpointed at the lowest eval ``ddc_1`` (the authors' ``ModelSaver(best_loss_term="ddc_1")``, the contrastive term
-left out as in their ``IGNORE_IN_TOTAL``), and wall + CPU seconds. A (side, method, seed, precision) already in
+left out as in their ``IGNORE_IN_TOTAL``), and wall + CPU seconds. A (side, method, seed, precision, epochs, device) already in
 ``--out`` is skipped, so an interrupted campaign resumes where it stopped. Labels only score; they never touch
 training or the checkpoint.
 
@@ -34,6 +34,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -67,8 +68,8 @@ PATCHES = [
     "IGNORE_IN_TOTAL = ('contrast',), Adam 1e-3, clip_norm 5 kept)",
     "seeding (their code seeds nothing): torch.manual_seed(seed), np.random.seed(seed), random.seed(seed) before "
     "build_model",
-    "CPU, one thread: torch.set_num_threads(1), OMP_NUM_THREADS = MKL_NUM_THREADS = 1; their config.DEVICE falls back "
-    "to the CPU by itself (no .cuda() call to patch)",
+    "CPU, one thread: torch.set_num_threads(1), OMP_NUM_THREADS = MKL_NUM_THREADS = 1; config.DEVICE (their "
+    "constants: CUDA whenever visible) set to the run's device, the CPU here (no .cuda() call to patch)",
     "wandb: a stub module in sys.modules (train.py imports it only for wandb.util.generate_id, replaced by a fixed "
     "per-run identifier)",
     "callbacks: their ModelSaver and EarlyStopping (patience 50000) as in train.main; their Printer replaced by a "
@@ -86,7 +87,8 @@ PATCHES = [
 
 # ------------------------------------------------------------------------------------------------- bookkeeping
 def run_key(row: dict) -> tuple:
-    return row["side"], row["method"], int(row["seed"]), row.get("precision", "fp32"), int(row["epochs"])
+    return (row["side"], row["method"], int(row["seed"]), row.get("precision", "fp32"), int(row["epochs"]),
+            row.get("device", "cpu"))
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -128,27 +130,76 @@ def _git_commit(path: Path) -> str:
         return "unknown"
 
 
+def _device_name(device: str) -> str:
+    import torch
+
+    return torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or platform.machine()
+
+
 def one_thread_env() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
 # ------------------------------------------------------------------------------------------------- our side
-def run_ours(method: str, seed: int, precision: str, epochs: int = EPOCHS) -> dict:
+def resolve(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device visible")
+    return device
+
+
+def load_views(npz: Path | None):
+    """``(views, labels)``: the two 784-d views (float32) and the labels of our MNIST-USPS file — from
+    ``mmc_lib.data.load("mnist-usps", scale=False)``, or from an ``export``-ed ``npz`` (the authors' layout), which
+    both sides then read byte for byte (a device machine without the data folder; a small file for a quick check)."""
+    import numpy as np
+
+    if npz is None:
+        from mmc_lib.data import load
+
+        ds = load("mnist-usps", scale=False)
+        return [np.asarray(v, dtype=np.float32) for v in ds.views], np.asarray(ds.labels, dtype=np.int64)
+    with np.load(npz) as f:
+        views = [f[f"view_{i}"].reshape(len(f["labels"]), -1).astype(np.float32) for i in range(int(f["n_views"]))]
+        return views, f["labels"].astype(np.int64)
+
+
+def export_npz(path: Path, rows: int | None = None) -> Path:
+    """Write our MNIST-USPS (its first ``rows`` rows, or all) in the authors' ``data/processed/<name>.npz`` layout:
+    ``view_i`` float32 ``(n, 1, 28, 28)``, ``labels``, ``n_views``. Atomic (a temporary file, then a rename)."""
+    import numpy as np
+
+    views, labels = load_views(None)
+    if rows is not None:
+        views, labels = [v[:rows] for v in views], labels[:rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
+    np.savez(tmp, labels=labels, n_views=len(views),
+             **{f"view_{i}": v.reshape(-1, 1, 28, 28) for i, v in enumerate(views)})
+    os.replace(tmp, path)
+    return path
+
+
+def run_ours(method: str, seed: int, precision: str, epochs: int = EPOCHS, *, device: str = "cpu",
+             npz: Path | None = None) -> dict:
     import torch
 
     from benchmarks.bench_mnist_usps import main_config
-    from mmc_lib.data import load
     from mmc_lib.methods import CoMVC, SiMVC
     from mmc_lib.metrics import accuracy, nmi
 
     torch.set_num_threads(1)
-    ds = load("mnist-usps", scale=False)
+    views, labels = load_views(npz)
     config = replace(main_config(epochs, threads=1, bf16=precision == "bf16", checkpoint_every=EVAL_EVERY),
                      eval_every=EVAL_EVERY)
-    model = {"CoMVC": CoMVC, "SiMVC": SiMVC}[method](ds.n_clusters, config=config, seed=seed)
+    model = {"CoMVC": CoMVC, "SiMVC": SiMVC}[method](int(labels.max()) + 1, config=config, seed=seed, device=device)
+    code = f"mmc-companion @ {_git_commit(ROOT)[:10]}"  # the commit the run started from
     wall, cpu = time.perf_counter(), time.process_time()
-    model.fit(ds.views, ds.labels)  # labels: ACC/NMI logging only
+    model.fit(views, labels)  # labels: ACC/NMI logging only
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     curve = [{"epoch": int(r["epoch"]), "acc": float(r["acc"]), "nmi": float(r["nmi"]),
               "ddc1": float(r["eval_ddc1"])} for r in model.history_ if "acc" in r and "eval_ddc1" in r]
@@ -156,30 +207,14 @@ def run_ours(method: str, seed: int, precision: str, epochs: int = EPOCHS) -> di
     ckpt_epoch = int(model.checkpoint_epochs_[model.selected_run_])
     return {"final": {"epoch": last["epoch"], "acc": last["acc"], "nmi": last["nmi"], "ddc1": last["ddc1"]},
             "checkpoint": {"epoch": ckpt_epoch, "ddc1": float(model.run_scores_[model.selected_run_]),
-                           "acc": accuracy(ds.labels, model.labels_), "nmi": nmi(ds.labels, model.labels_)},
+                           "acc": accuracy(labels, model.labels_), "nmi": nmi(labels, model.labels_)},
             "curve": curve, "wall_seconds": wall, "cpu_seconds": cpu, "epochs_run": int(model.history_[-1]["epoch"]),
-            "code": f"mmc-companion @ {_git_commit(ROOT)[:10]}", "torch_seed": 1000 * seed}  # n_restarts=1: run 0 of seed s is seeded 1000·s
+            "code": code, "torch_seed": 1000 * seed}  # n_restarts=1: run 0 of seed s is seeded 1000·s
 
 
 # ------------------------------------------------------------------------------------------------- their side
-def write_npz(processed_dir: Path, name: str) -> Path:
-    """Our MNIST-USPS in the authors' ``data/processed/<name>.npz`` layout (idempotent)."""
-    import numpy as np
-
-    from mmc_lib.data import load
-
-    path = processed_dir / f"{name}.npz"
-    if not path.is_file():
-        ds = load("mnist-usps", scale=False)
-        processed_dir.mkdir(parents=True, exist_ok=True)
-        views = {f"view_{i}": v.reshape(-1, 1, 28, 28).astype(np.float32) for i, v in enumerate(ds.views)}
-        tmp = processed_dir / f".{name}.{os.getpid()}.npz"
-        np.savez(tmp, labels=ds.labels.astype(np.int64), n_views=len(ds.views), **views)
-        os.replace(tmp, path)
-    return path
-
-
-def run_authors(method: str, seed: int, mvc_src: Path, epochs: int = EPOCHS) -> dict:
+def run_authors(method: str, seed: int, mvc_src: Path, epochs: int = EPOCHS, *, device: str = "cpu",
+                npz: Path | None = None) -> dict:
     import random
     import types
 
@@ -200,8 +235,19 @@ def run_authors(method: str, seed: int, mvc_src: Path, epochs: int = EPOCHS) -> 
     from models.build_model import build_model
     from models.train import train
 
-    name = "mnist_usps_mmc"
-    write_npz(config.DATA_DIR / "processed", name)
+    config.DEVICE = th.device(device)  # their constants pick CUDA whenever it is visible; the run's device instead
+    if npz is None:  # our file, written once into their data folder
+        name = "mnist_usps_mmc"
+        if not (config.DATA_DIR / "processed" / f"{name}.npz").is_file():
+            export_npz(config.DATA_DIR / "processed" / f"{name}.npz")
+    else:  # the given file, copied there under its own name
+        name = f"mmc_{Path(npz).stem}"
+        target = config.DATA_DIR / "processed" / f"{name}.npz"
+        if not target.is_file() or target.stat().st_size != Path(npz).stat().st_size:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{name}.{os.getpid()}.npz")
+            shutil.copyfile(npz, tmp)
+            os.replace(tmp, target)
     experiment = AUTHORS_CONFIG[method]
     cfg = config.get_config_by_name(experiment)
     cfg.dataset_config.name = name
@@ -268,22 +314,24 @@ def run_authors(method: str, seed: int, mvc_src: Path, epochs: int = EPOCHS) -> 
 # ------------------------------------------------------------------------------------------------- commands
 def cmd_run(args) -> int:
     one_thread_env()
-    key = (args.side, args.method, args.seed, args.precision, args.epochs)
+    device = resolve(args.device)
+    key = (args.side, args.method, args.seed, args.precision, args.epochs, device)
     if key in done(args.out):
         print(f"skip {key}: already in {args.out}")
         return 0
     start = dt.datetime.now(dt.timezone.utc)
     machine = _machine()
     if args.side == "ours":
-        row = run_ours(args.method, args.seed, args.precision, args.epochs)
+        row = run_ours(args.method, args.seed, args.precision, args.epochs, device=device, npz=args.npz)
     else:
         if args.precision != "fp32":
             raise SystemExit("the authors' code runs in float32 only")
         if args.mvc_src is None:
             raise SystemExit("--side authors needs --mvc-src (a checkout of DanielTrosten/mvc's src/)")
-        row = run_authors(args.method, args.seed, Path(args.mvc_src), args.epochs)
+        row = run_authors(args.method, args.seed, Path(args.mvc_src), args.epochs, device=device, npz=args.npz)
     row = {"side": args.side, "method": args.method, "seed": args.seed, "precision": args.precision,
-           "epochs": args.epochs, **row, "started": start.isoformat(timespec="seconds"),
+           "epochs": args.epochs, "device": device, "device_name": _device_name(device),
+           "data": str(args.npz) if args.npz else "mmc_lib.data.load('mnist-usps', scale=False)", **row, "started": start.isoformat(timespec="seconds"),
            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
            "machine": machine, "load_avg_end": [round(x, 2) for x in os.getloadavg()]}
     append_jsonl(args.out, row)
@@ -293,28 +341,33 @@ def cmd_run(args) -> int:
     return 0
 
 
-def campaign(seeds, methods=METHODS, precisions=("fp32",), epochs: int = EPOCHS) -> list[tuple]:
+def campaign(seeds, methods=METHODS, precisions=("fp32",), epochs: int = EPOCHS, device: str = "cpu") -> list[tuple]:
     """The order of issue 24: per method, seeds alternating theirs / ours (theirs s0, ours s0, theirs s1, …); bf16
     runs of ours (if asked) after all fp32 runs. Keys as :func:`run_key`."""
-    order = [(side, m, s, "fp32", epochs) for m in methods for s in seeds for side in ("authors", "ours")]
-    order += [("ours", m, s, p, epochs) for p in precisions if p != "fp32" for m in methods for s in seeds]
+    order = [(side, m, s, "fp32", epochs, device) for m in methods for s in seeds for side in ("authors", "ours")]
+    order += [("ours", m, s, p, epochs, device) for p in precisions if p != "fp32" for m in methods for s in seeds]
     return order
 
 
 def cmd_queue(args) -> int:
     """Run the campaign's missing runs, ``--jobs`` processes at a time (each one run), under the caller's nice."""
-    todo = [k for k in campaign(args.seeds, args.methods, args.precisions, args.epochs) if k not in done(args.out)]
+    device = resolve(args.device)
+    todo = [k for k in campaign(args.seeds, args.methods, args.precisions, args.epochs, device)
+            if k not in done(args.out)]
     running: list[tuple[tuple, subprocess.Popen]] = []
     log_dir = ROOT / "build" / "mvc_side_by_side_logs"  # never committed
     log_dir.mkdir(parents=True, exist_ok=True)
     while todo or running:
         while todo and len(running) < args.jobs:
-            side, method, seed, precision, _ = key = todo.pop(0)
+            side, method, seed, precision, _, _ = key = todo.pop(0)
             cmd = [sys.executable, str(Path(__file__).resolve()), "run", "--side", side, "--method", method,
-                   "--seed", str(seed), "--precision", precision, "--out", str(args.out), "--epochs", str(args.epochs)]
+                   "--seed", str(seed), "--precision", precision, "--out", str(args.out), "--epochs", str(args.epochs),
+                   "--device", device]
+            if args.npz:
+                cmd += ["--npz", str(args.npz)]
             if side == "authors":
                 cmd += ["--mvc-src", str(args.mvc_src)]
-            log = open(log_dir / f"{side}_{method}_{seed}_{precision}.log", "w")
+            log = open(log_dir / f"{side}_{method}_{seed}_{precision}_{device}.log", "w")
             running.append((key, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)))
             print(f"{dt.datetime.now(dt.timezone.utc):%H:%M:%S} started {key}", flush=True)
         time.sleep(5)
@@ -326,7 +379,7 @@ def cmd_queue(args) -> int:
     return 0
 
 
-def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str) -> dict:
+def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str, device: str = "cpu") -> dict:
     """The committed document: per (method, side, precision) the per-seed rows (seed order), their curves, times."""
     groups: dict[str, dict] = {}
     for r in sorted(rows, key=lambda r: (r["method"], r["side"], r["precision"], r["seed"])):
@@ -336,15 +389,19 @@ def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str) -> d
                               "checkpoint_acc": r["checkpoint"]["acc"], "checkpoint_nmi": r["checkpoint"]["nmi"],
                               "checkpoint_epoch": r["checkpoint"]["epoch"], "checkpoint_ddc1": r["checkpoint"]["ddc1"],
                               "wall_seconds": round(r["wall_seconds"], 1), "cpu_seconds": round(r["cpu_seconds"], 1),
-                              "load_avg_start": r["machine"]["load_avg"], "finished": r["finished"]})
+                              "load_avg_start": r["machine"]["load_avg"], "finished": r["finished"],
+                              "device": r.get("device", "cpu"), "code": r.get("code", "")})
         g["curves"][str(r["seed"])] = [{k: c[k] for k in ("epoch", "acc", "nmi", "ddc1")} for c in r["curve"]]
     counts = {m: {label: len(g["per_seed"]) for label, g in sides.items()} for m, sides in groups.items()}
     return {
         "source": f"{AUTHORS_REPO} @ {mvc_commit[:7]} (the authors' code) beside mmc_lib's CoMVC / SiMVC",
         "measured_by": measured,
-        "machine": "CPU, 2 cores shared with timed full-profile notebook runs (every run under nice -n 19), "
-                   "torch.set_num_threads(1), OMP_NUM_THREADS=1; wall seconds are inflated by the load, CPU seconds "
-                   "are the load-independent figure",
+        "machine": (f"{sorted({r.get('device_name', '') for r in rows})}: one run per process, "
+                    "torch.set_num_threads(1)") if device != "cpu" else
+                   "CPU (x86_64), 2 cores shared with other jobs (timed notebook runs, other engineers' tests), "
+                   "every run under nice -n 19, two runs at a time, torch.set_num_threads(1), OMP_NUM_THREADS=1; "
+                   "each run's load average at its start is in per_seed (load_avg_start); wall seconds grow with the "
+                   "load, CPU seconds are the less load-dependent figure (still inflated by shared caches)",
         "protocol": "mmc_lib.data.load('mnist-usps', scale=False): all 5000 rows, raw pixels, each view a 1x28x28 "
                     "image; one run per seed (the authors' n_runs = 1), 100 epochs, batches of 100, Adam 1e-3; eval "
                     "on all rows every 4 epochs (ACC, NMI with arithmetic normalisation, eval ddc_1); 'acc'/'nmi' "
@@ -361,13 +418,13 @@ def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str) -> d
 
 
 def cmd_merge(args) -> int:
-    rows = read_jsonl(args.out)
+    rows = [r for r in read_jsonl(args.out) if r.get("device", "cpu") == args.device and r["epochs"] == EPOCHS]
     if not rows:
-        raise SystemExit(f"no runs in {args.out}")
+        raise SystemExit(f"no {EPOCHS}-epoch runs on {args.device} in {args.out}")
     mvc_commit = next((r["code"].split("@ ")[1] for r in rows if r["side"] == "authors"), "unknown")
     if args.mvc_src:
         mvc_commit = _git_commit(Path(args.mvc_src))
-    doc = merge(rows, mvc_commit=mvc_commit, budget=args.budget,
+    doc = merge(rows, mvc_commit=mvc_commit, budget=args.budget, device=args.device,
                 measured=f"mmc-companion, {dt.date.today().isoformat()}, outside the project for the authors' code "
                          "(fetched, run as listed under 'patches', never committed); benchmarks/mvc_side_by_side.py "
                          "for both sides, raw runs in benchmarks/out/mvc_side_by_side.jsonl")
@@ -392,15 +449,25 @@ def main(argv=None) -> int:
     queue.add_argument("--jobs", type=int, default=2)
     for p in (run, queue):
         p.add_argument("--epochs", type=int, default=EPOCHS)
+        p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
+        p.add_argument("--npz", type=Path, default=None, help="read this export-ed file (both sides) instead of "
+                                                              "mmc_lib.data.load('mnist-usps')")
         p.add_argument("--mvc-src", type=Path, default=None, help="DanielTrosten/mvc's src/ (outside the project)")
         p.add_argument("--out", type=Path, default=OUT)
+    exp = sub.add_parser("export", help="our MNIST-USPS in the authors' npz layout (for --npz)")
+    exp.add_argument("--npz", type=Path, required=True)
+    exp.add_argument("--rows", type=int, default=None, help="only the first ROWS rows (a quick check)")
     mer = sub.add_parser("merge", help="--out's runs → results/external/mvc_authors_code.json")
     mer.add_argument("--out", type=Path, default=OUT)
     mer.add_argument("--result", type=Path, default=RESULT)
     mer.add_argument("--mvc-src", type=Path, default=None)
+    mer.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="merge the runs of this device only")
     mer.add_argument("--budget", default="≥ 5 seeds × 100 epochs per method and side asked by issue 24; the JSON's "
                                          "'n' says how many finished")
     args = parser.parse_args(argv)
+    if args.command == "export":
+        print(export_npz(args.npz, args.rows))
+        return 0
     return {"run": cmd_run, "queue": cmd_queue, "merge": cmd_merge}[args.command](args)
 
 

@@ -1,6 +1,8 @@
 """mmc_lib.studies.faithfulness and benchmarks/mvc_side_by_side.py's bookkeeping, on small fake runs (no training)."""
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,11 +116,12 @@ def test_jsonl_bookkeeping_resumes_and_survives_a_torn_line(tmp_path):
     M.append_jsonl(out, _run("authors", "CoMVC", 0, 0.8))
     with open(out, "a") as f:
         f.write('{"side": "ours", "meth')  # a writer killed mid-line
-    assert M.done(out) == {("authors", "CoMVC", 0, "fp32", 100)}
+    assert M.done(out) == {("authors", "CoMVC", 0, "fp32", 100, "cpu")}  # rows without a device ran on the CPU
     order = M.campaign([0, 1], ["CoMVC"])
-    assert order == [("authors", "CoMVC", 0, "fp32", 100), ("ours", "CoMVC", 0, "fp32", 100),
-                     ("authors", "CoMVC", 1, "fp32", 100), ("ours", "CoMVC", 1, "fp32", 100)]
-    assert [k for k in order if k not in M.done(out)][0] == ("ours", "CoMVC", 0, "fp32", 100)
+    assert order == [("authors", "CoMVC", 0, "fp32", 100, "cpu"), ("ours", "CoMVC", 0, "fp32", 100, "cpu"),
+                     ("authors", "CoMVC", 1, "fp32", 100, "cpu"), ("ours", "CoMVC", 1, "fp32", 100, "cpu")]
+    assert [k for k in order if k not in M.done(out)][0] == ("ours", "CoMVC", 0, "fp32", 100, "cpu")
+    assert M.campaign([0], ["SiMVC"], ["fp32", "bf16"], device="cuda")[-1] == ("ours", "SiMVC", 0, "bf16", 100, "cuda")
 
 
 def test_dm2c_reads_its_external_document_through_the_shared_loader(tmp_path):
@@ -126,3 +129,89 @@ def test_dm2c_reads_its_external_document_through_the_shared_loader(tmp_path):
     path = tmp_path / "x.json"
     path.write_text('{"per_seed": []}')
     assert dm2c.authors_code(path) == {"per_seed": []} == F.load_external(path)
+
+
+def test_times_table_and_curve_plot(doc):
+    times = F.times_table(doc).set_index(["method", "side"])
+    assert times.loc[("CoMVC", "authors' code"), "runs"] == 5
+    assert times.loc[("CoMVC", "authors' code"), "wall s (median)"] == 602  # seeds 0..4 → 600..604
+    assert F.times_table(None).empty
+    fig = F.curve_plot(doc)
+    from mmc_lib.plotting import axes_labels
+
+    panels = {p["title"]: p for p in axes_labels(fig)}
+    assert set(panels) == {"CoMVC", "SiMVC"} and panels["SiMVC"]["ylabel"] == "ACC (%)"
+    line = fig.axes[0].lines[0]  # the authors' code's mean ACC on CoMVC by epoch
+    assert list(line.get_xdata()) == [4, 8, 100]
+    assert line.get_ydata()[-1] == pytest.approx(100 * np.mean(THEIRS))
+    with pytest.raises(ValueError):
+        F.curve_plot(doc, metric="loss")
+
+
+def test_merge_command_writes_the_document_the_study_reads(tmp_path):
+    out, result = tmp_path / "runs.jsonl", tmp_path / "external" / "mvc.json"
+    for s, a in enumerate(THEIRS[:3]):
+        M.append_jsonl(out, _run("authors", "CoMVC", s, a))
+        M.append_jsonl(out, _run("ours", "CoMVC", s, a + 0.01))
+    assert M.main(["merge", "--out", str(out), "--result", str(result)]) == 0
+    doc = F.mvc_authors_code(result)
+    assert doc["n"] == {"CoMVC": {"authors' code": 3, "ours (fp32)": 3}} and doc["mvc_commit"] == "6e50f6a7bf"
+    assert F.verdict_table(doc).verdict.tolist() == ["faithful", "faithful"]
+
+
+@pytest.fixture(scope="module")
+def tiny_npz(tmp_path_factory):
+    """The first 200 rows of our MNIST-USPS in the authors' layout (skipped where the data is absent)."""
+    from mmc_lib.data import available
+
+    if not available("mnist-usps"):
+        pytest.skip("mnist-usps absent")
+    return M.export_npz(tmp_path_factory.mktemp("npz") / "tiny.npz", rows=200)
+
+
+def test_export_keeps_the_rows_both_sides_read(tiny_npz):
+    views, labels = M.load_views(tiny_npz)
+    full_views, full_labels = M.load_views(None)
+    assert [v.shape for v in views] == [(200, 784), (200, 784)]
+    assert np.array_equal(labels, full_labels[:200]) and all(np.array_equal(a, b[:200]) for a, b in
+                                                              zip(views, full_views))
+
+
+def test_our_side_records_curve_final_and_checkpoint(tiny_npz, tmp_path):
+    out = tmp_path / "runs.jsonl"
+    assert M.main(["run", "--side", "ours", "--method", "SiMVC", "--seed", "0", "--epochs", "8", "--npz", str(tiny_npz),
+                   "--out", str(out)]) == 0
+    (row,) = M.read_jsonl(out)
+    assert [c["epoch"] for c in row["curve"]] == [4, 8] and row["device"] == "cpu" and row["epochs_run"] == 8
+    best = min(row["curve"], key=lambda c: c["ddc1"])
+    assert row["checkpoint"]["epoch"] == best["epoch"] and row["checkpoint"]["ddc1"] == pytest.approx(best["ddc1"])
+    assert row["checkpoint"]["acc"] == pytest.approx(best["acc"])  # the kept weights score as they did then
+    assert row["final"]["acc"] == row["curve"][-1]["acc"] and 0 < row["cpu_seconds"]
+    assert M.main(["run", "--side", "ours", "--method", "SiMVC", "--seed", "0", "--epochs", "8", "--npz", str(tiny_npz),
+                   "--out", str(out)]) == 0  # already there: skipped
+    assert len(M.read_jsonl(out)) == 1
+
+
+MVC_SRC = os.environ.get("MVC_SRC", "/work/ext/mvc/src")
+
+
+@pytest.mark.skipif(not Path(MVC_SRC, "models", "train.py").is_file(), reason="the authors' code is not checked out "
+                    "(it lives outside the project; benchmarks/README.md)")
+def test_authors_side_runs_their_code(tiny_npz, tmp_path):
+    import importlib.util
+    import subprocess
+    import sys
+
+    pylib = os.environ.get("MVC_PYLIB", "/work/ext/pylib")  # pydantic 1 and tabulate, installed with --target
+    if not Path(pylib, "pydantic").is_dir() and importlib.util.find_spec("pydantic") is None:
+        pytest.skip("pydantic (1.x) for the authors' configs is not installed")
+    out = tmp_path / "runs.jsonl"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [pylib, os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, M.__file__, "run", "--side", "authors", "--method", "CoMVC", "--seed", "0",
+                           "--epochs", "8", "--npz", str(tiny_npz), "--mvc-src", MVC_SRC, "--out", str(out)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (row,) = M.read_jsonl(out)
+    assert row["code"].startswith("DanielTrosten/mvc @ ") and [c["epoch"] for c in row["curve"]] == [4, 8]
+    best = min(row["curve"], key=lambda c: c["ddc1"])
+    assert row["checkpoint"]["epoch"] == best["epoch"]

@@ -211,3 +211,43 @@ def curves_frame(doc: dict | None) -> pd.DataFrame:
             for method, by_side in (doc or {}).get("methods", {}).items()
             for side, group in by_side.items() for seed, curve in group.get("curves", {}).items() for point in curve]
     return pd.DataFrame(rows, columns=["method", "side", "seed", "epoch", "acc", "nmi", "ddc1"])
+
+
+def times_table(doc: dict | None) -> pd.DataFrame:
+    """Per method and side: runs, median wall and CPU seconds of one 100-epoch run (wall seconds grow with the
+    machine's load; CPU seconds do not)."""
+    long = long_scores(doc)
+    if long.empty:
+        return pd.DataFrame(columns=["method", "side", "runs", "wall s (median)", "CPU s (median)"])
+    return (long.groupby(["method", "side"], sort=False)
+            .agg(runs=("seed", "size"), wall=("wall_seconds", "median"), cpu=("cpu_seconds", "median"))
+            .round(0).rename(columns={"wall": "wall s (median)", "cpu": "CPU s (median)"}).reset_index())
+
+
+def curve_plot(doc: dict | None, *, metric: str = "acc"):
+    """Per method (one panel each), the mean over seeds of ``metric`` by epoch for each side, with the seeds' range
+    shaded. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if metric not in ("acc", "nmi", "ddc1"):
+        raise ValueError(f"metric must be 'acc', 'nmi' or 'ddc1', got {metric!r}")
+    curves = curves_frame(doc)
+    if curves.empty:
+        raise ValueError("no curves to plot")
+    methods = list(dict.fromkeys(curves.method))
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 3.2), sharey=True, squeeze=False)
+    colours = {AUTHORS: "tab:orange", "ours (fp32)": "tab:blue", "ours (bf16)": "tab:cyan"}
+    scale = 1.0 if metric == "ddc1" else 100.0
+    for ax, method in zip(axes[0], methods):
+        for side in sides(doc, method):
+            part = curves[(curves.method == method) & (curves.side == side)]
+            by = part.groupby("epoch")[metric]
+            mean, lo, hi = by.mean() * scale, by.min() * scale, by.max() * scale
+            n = part.seed.nunique()
+            ax.plot(mean.index, mean.values, color=colours.get(side, "tab:gray"), label=f"{side} (n={n})")
+            ax.fill_between(mean.index, lo.values, hi.values, color=colours.get(side, "tab:gray"), alpha=0.2)
+        ax.set_title(method)
+        ax.set_xlabel("epoch")
+        ax.legend(title="mean, range over seeds", loc="lower right" if metric != "ddc1" else "upper right")
+    axes[0][0].set_ylabel("eval ddc_1" if metric == "ddc1" else f"{metric.upper()} (%)")
+    return fig

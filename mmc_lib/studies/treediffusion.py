@@ -298,3 +298,94 @@ def leaves_of(tree: dict) -> list[dict]:
     if not tree["children"]:
         return [tree]
     return [leaf for child in tree["children"] for leaf in leaves_of(child)]
+
+
+# ------------------------------------------------------------ faithfulness: the authors' TreeVAE code on our images
+AUTHORS_CODE = "results/external/treevae_authors_code.json"  # lauramanduchi/treevae run outside the project
+#: what the faithfulness table shows per implementation and image set, in this order
+FAITHFULNESS_METRICS = ("acc", "nmi", "dendrogram_purity", "leaf_purity")
+
+
+def authors_code(path: str | Path | None = None) -> dict | None:
+    """The authors' TreeVAE code (``lauramanduchi/treevae``) run on our MNIST images at notebook 05's full-profile
+    TreeVAE budget, OUTSIDE the project (its code is not committed): per-seed scores of their code and of ours, the
+    budget, the patch list and the differences between the two implementations — or None where the file is absent."""
+    from mmc_lib.runtime import project_root
+
+    path = Path(path) if path else project_root() / AUTHORS_CODE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _scores(doc: dict, who: str, part: str) -> "pd.DataFrame":
+    """Per-seed scores of ``who`` ("authors" or "ours") on ``part`` ("train" or "test"): columns seed + metrics."""
+    import pandas as pd
+
+    prefix = "" if part == "train" else "test_"
+    entries = doc["per_seed"] if who == "authors" else doc["ours"]["per_seed"]  # the DM2C file's shape, plus ours
+    return pd.DataFrame([{"seed": e["seed"], **{m: e[prefix + m] for m in FAITHFULNESS_METRICS}} for e in entries],
+                        columns=["seed", *FAITHFULNESS_METRICS])
+
+
+def faithfulness_table(doc: dict | None):
+    """Per seed, percent, ``ACC / NMI / DP / LP`` of the authors' code and of ours, on the 8k training images (the
+    notebook's headline) and on the 2k held-out images; a last row with mean ± std (ddof 0). Empty without ``doc``.
+
+    >>> entry = lambda s, a: {"seed": s, **{k: a for m in FAITHFULNESS_METRICS for k in (m, "test_" + m)}}
+    >>> doc = {"per_seed": [entry(0, 0.7), entry(1, 0.5)], "ours": {"per_seed": [entry(0, 0.6)]}}
+    >>> t = faithfulness_table(doc)
+    >>> t.loc[0, "authors' code, train"], t.loc[1, "ours, train"], t.loc["mean ± std", "authors' code, train"]
+    ('70.0 / 70.0 / 70.0 / 70.0', '—', '60.0 ± 10.0 / 60.0 ± 10.0 / 60.0 ± 10.0 / 60.0 ± 10.0')
+    """
+    import pandas as pd
+
+    from mmc_lib.results import mean_std
+
+    if not doc:
+        return pd.DataFrame()
+    columns = {}
+    for part in ("train", "test"):
+        for who, label in (("authors", "authors' code"), ("ours", "ours")):
+            scores = _scores(doc, who, part).set_index("seed")
+            per = {s: " / ".join(f"{100 * r[m]:.1f}" for m in FAITHFULNESS_METRICS) for s, r in scores.iterrows()}
+            per["mean ± std"] = " / ".join(mean_std(scores[m].mean(), scores[m].std(ddof=0))
+                                           for m in FAITHFULNESS_METRICS) if len(scores) else "—"
+            columns[f"{label}, {part}"] = per
+    table = pd.DataFrame(columns)
+    seeds = sorted(s for s in table.index if s != "mean ± std")
+    table = table.reindex([*seeds, "mean ± std"]).fillna("—")
+    table.index.name = "seed"
+    return table
+
+
+def faithfulness_verdict(doc: dict | None, *, part: str = "train") -> str:
+    """One line: does the authors' code beat ours at the same budget? Decided per metric (ACC, NMI) on ``part``
+    with the audit's Welch test (:func:`mmc_lib.audit.grade.welch`: 5 %, at least 3 seeds a side).
+
+    >>> entry = lambda s, a: {"seed": s, **{k: a for m in FAITHFULNESS_METRICS for k in (m, "test_" + m)}}
+    >>> same = {"per_seed": [entry(s, 0.5 + s / 100) for s in range(3)],
+    ...         "ours": {"per_seed": [entry(s, 0.5 - s / 100) for s in range(3)]}}
+    >>> faithfulness_verdict(same).startswith("no significant difference")
+    True
+    """
+    from mmc_lib.audit.grade import welch
+    from mmc_lib.results import mean_std
+
+    if not doc:
+        return "not run: the authors' code has not been run on our images (results/external file absent)"
+    theirs, ours = _scores(doc, "authors", part), _scores(doc, "ours", part)
+    if theirs.empty or ours.empty:
+        return "not run: no finished seed of " + ("the authors' code" if theirs.empty else "ours") + " in the file"
+    outcome, parts = {}, []
+    for m in ("acc", "nmi"):
+        a, o = theirs[m], ours[m]
+        outcome[m] = welch((a.mean(), a.std(ddof=0), len(a)), (o.mean(), o.std(ddof=0), len(o)), m)
+        parts.append(f"{m.upper()} {mean_std(a.mean(), a.std(ddof=0))} vs ours {mean_std(o.mean(), o.std(ddof=0))}")
+    where = "training images" if part == "train" else "held-out images"
+    detail = f"({'; '.join(parts)}, {len(theirs)} vs {len(ours)} seeds, {where}; Welch's t-test at 5 %)"
+    if any(v is None for v in outcome.values()):
+        return f"undecided (too few seeds) {detail}"
+    if any(v == 1 for v in outcome.values()):
+        return f"the authors' code beats ours at the same budget {detail}"
+    if any(v == -1 for v in outcome.values()):
+        return f"ours beats the authors' code at the same budget {detail}"
+    return f"no significant difference between the authors' code and ours at the same budget {detail}"
