@@ -99,3 +99,9 @@ def test_the_tsne_legend_check_catches_a_missing_legend():
     assert panels[1]["legends"] == ["", "class"] or sorted(panels[1]["legends"]) == ["", "class"]
     assert _rows_without_class_legend(panels) == ["row 1 (r1c0)"]
     plt.close(fig)
+
+
+@pytest.mark.parametrize("record", sorted(p.name for p in FIGURES.glob("*.axes.json")))
+def test_every_committed_tsne_row_has_a_class_legend(record):
+    """Issue 25: a t-SNE map without a class-colour legend cannot be read; one titled legend per grid row."""
+    assert _rows_without_class_legend(json.loads((FIGURES / record).read_text())) == []

@@ -124,3 +124,20 @@ def test_every_mean_sd_in_prose_is_a_committed_result(stem):
             for r in json.loads(path.read_text())["rows"]]
     stale = _unstored_quotes("\n".join(_markdown(stem)), _stored_mean_sd(rows))
     assert stale == [], f"{stem}: prose quotes numbers no committed result has: {stale}"
+
+
+WALL_CPU = re.compile(r"(\d+) s wall, (\d+) CPU-s")
+
+
+def test_a_stated_run_time_is_the_committed_runs():
+    """'N s wall, M CPU-s' in a notebook's text is its committed full run's provenance, so a re-run cannot leave
+    an old cost in the prose."""
+    checked = []
+    for path in sorted((REPO / "notebooks").glob("0*.ipynb")):
+        quoted = WALL_CPU.findall("\n".join(_markdown(path.stem)))
+        if quoted:
+            provenance = json.loads((REPO / "results" / "full" / f"{path.stem}.json").read_text())["provenance"]
+            measured = (str(round(provenance["wall_seconds"])), str(round(provenance["cpu_seconds"])))
+            assert set(quoted) == {measured}, (path.stem, quoted, measured)
+            checked.append(path.stem)
+    assert {"01_ddmc", "04_dmvae"} <= set(checked)
