@@ -309,11 +309,11 @@ FAITHFULNESS_METRICS = ("acc", "nmi", "dendrogram_purity", "leaf_purity")
 def authors_code(path: str | Path | None = None) -> dict | None:
     """The authors' TreeVAE code (``lauramanduchi/treevae``) run on our MNIST images at notebook 05's full-profile
     TreeVAE budget, OUTSIDE the project (its code is not committed): per-seed scores of their code and of ours, the
-    budget, the patch list and the differences between the two implementations — or None where the file is absent."""
-    from mmc_lib.runtime import project_root
+    budget, the patch list and the differences between the two implementations — or None where the file is absent
+    (:func:`mmc_lib.studies.faithfulness.load_external`, as notebooks 01 and 02 read theirs)."""
+    from mmc_lib.studies.faithfulness import load_external
 
-    path = Path(path) if path else project_root() / AUTHORS_CODE
-    return json.loads(path.read_text()) if path.is_file() else None
+    return load_external(path or AUTHORS_CODE)
 
 
 def _scores(doc: dict, who: str, part: str) -> "pd.DataFrame":
