@@ -139,10 +139,19 @@ def test_every_family_estimator_is_exported_under_its_table_name():
     assert {"DMVAE", "TreeVAE", "TreeDiffusion", "VAEKMeans"} <= set(methods.__all__)
 
 
+def _python_source(path) -> str:
+    """A .py file's text, or a notebook's code cells joined (IPython magics and shell lines dropped)."""
+    if path.suffix != ".ipynb":
+        return path.read_text()
+    cells = [c["source"] for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    cells = ["".join(c) if isinstance(c, list) else c for c in cells]
+    return "\n".join(line for c in cells for line in c.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
 def _flat_imports(path, flat: set[str]) -> list[str]:
     """Imports of a flat-layout module path (``mmc_lib.methods.treevae``, ``from mmc_lib.methods import dmvae``)."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(_python_source(path))):
         names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -153,13 +162,14 @@ def _flat_imports(path, flat: set[str]) -> list[str]:
 
 
 def test_the_project_imports_the_family_paths():
-    """The flat paths are kept for code outside the project (and notebooks written before the families); the
-    library, its tests and benchmarks import the family modules, so :data:`FLAT_PATHS` can go without breaking them."""
+    """The flat paths are kept for code outside the project; the library, its tests, benchmarks and notebooks import
+    the family modules, so :data:`FLAT_PATHS` can go without breaking them."""
     from mmc_lib.methods import FLAT_PATHS
 
     flat = set(FLAT_PATHS)
-    used = {f"{p.relative_to(REPO)}: {name}" for folder in ("mmc_lib", "tests", "benchmarks")
-            for p in sorted((REPO / folder).rglob("*.py")) for name in _flat_imports(p, flat)}
+    files = [p for folder in ("mmc_lib", "tests", "benchmarks") for p in sorted((REPO / folder).rglob("*.py"))]
+    files += sorted((REPO / "notebooks").glob("*.ipynb"))
+    used = {f"{p.relative_to(REPO)}: {name}" for p in files for name in _flat_imports(p, flat)}
     assert not used, sorted(used)
 
 

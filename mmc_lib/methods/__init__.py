@@ -15,8 +15,8 @@ the training loop in :mod:`mmc_lib.nn`;
 ``tests/test_layout.py`` enforces it. This package never imports :mod:`mmc_lib.studies` or :mod:`mmc_lib.audit`.
 
 The module paths of the flat layout (``mmc_lib.methods.ddmc``, ``mmc_lib.methods.treevae``, …) still import the
-same modules (:data:`FLAT_PATHS`), so code written before the families keeps working (notebooks 04 and 05 among it).
-The library, its tests and benchmarks import the family paths only (``tests/test_layout.py``).
+same modules (:data:`FLAT_PATHS`), so code written outside the project before the families keeps working. The
+library, its tests, benchmarks and notebooks import the family paths only (``tests/test_layout.py``).
 """
 
 import sys
