@@ -379,8 +379,18 @@ def cmd_queue(args) -> int:
     return 0
 
 
-def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str, device: str = "cpu") -> dict:
-    """The committed document: per (method, side, precision) the per-seed rows (seed order), their curves, times."""
+LOCKSTEP = ROOT / "benchmarks" / "out" / "mvc_trajectory.jsonl"
+LOCKSTEP_PROTOCOL = ("benchmarks/mvc_trajectory.py: their model built by their build_model (He init), its weights copied "
+                     "into ours; both fed the same batches of 100 and re-seeded before every step so the contrastive "
+                     "term draws the same negatives; their train_step beside our run_epoch; per epoch the largest "
+                     "gap between the two per-step losses, the largest parameter gap (absolute, and relative to the "
+                     "tensor's largest magnitude) and each side's ACC/NMI on all rows")
+
+
+def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str, device: str = "cpu",
+          lockstep: list[dict] | None = None) -> dict:
+    """The committed document: per (method, side, precision) the per-seed rows (seed order), their curves, times;
+    ``lockstep``: the rows of ``mvc_trajectory.py`` (same weights, batches and negatives on both sides)."""
     groups: dict[str, dict] = {}
     for r in sorted(rows, key=lambda r: (r["method"], r["side"], r["precision"], r["seed"])):
         label = "authors' code" if r["side"] == "authors" else f"ours ({r['precision']})"
@@ -398,8 +408,8 @@ def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str, devi
         "measured_by": measured,
         "machine": (f"{sorted({r.get('device_name', '') for r in rows})}: one run per process, "
                     "torch.set_num_threads(1)") if device != "cpu" else
-                   "CPU (x86_64), 2 cores shared with other jobs (timed notebook runs, other engineers' tests), "
-                   "every run under nice -n 19, two runs at a time, torch.set_num_threads(1), OMP_NUM_THREADS=1; "
+                   "CPU (x86_64), 2 cores, two runs at a time (at times beside other jobs: timed notebook runs, "
+                   "tests), torch.set_num_threads(1), OMP_NUM_THREADS=1; "
                    "each run's load average at its start is in per_seed (load_avg_start); wall seconds grow with the "
                    "load, CPU seconds are the less load-dependent figure (still inflated by shared caches)",
         "protocol": "mmc_lib.data.load('mnist-usps', scale=False): all 5000 rows, raw pixels, each view a 1x28x28 "
@@ -414,6 +424,8 @@ def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str, devi
         "mvc_commit": mvc_commit,
         "n": counts,
         "methods": groups,
+        "lockstep": lockstep or [],
+        "lockstep_protocol": LOCKSTEP_PROTOCOL,
     }
 
 
@@ -424,7 +436,8 @@ def cmd_merge(args) -> int:
     mvc_commit = next((r["code"].split("@ ")[1] for r in rows if r["side"] == "authors"), "unknown")
     if args.mvc_src:
         mvc_commit = _git_commit(Path(args.mvc_src))
-    doc = merge(rows, mvc_commit=mvc_commit, budget=args.budget, device=args.device,
+    lockstep = read_jsonl(LOCKSTEP) if LOCKSTEP.is_file() else []
+    doc = merge(rows, mvc_commit=mvc_commit, budget=args.budget, device=args.device, lockstep=lockstep,
                 measured=f"mmc-companion, {dt.date.today().isoformat()}, outside the project for the authors' code "
                          "(fetched, run as listed under 'patches', never committed); benchmarks/mvc_side_by_side.py "
                          "for both sides, raw runs in benchmarks/out/mvc_side_by_side.jsonl")

@@ -215,3 +215,22 @@ def test_authors_side_runs_their_code(tiny_npz, tmp_path):
     assert row["code"].startswith("DanielTrosten/mvc @ ") and [c["epoch"] for c in row["curve"]] == [4, 8]
     best = min(row["curve"], key=lambda c: c["ddc1"])
     assert row["checkpoint"]["epoch"] == best["epoch"]
+
+
+def _lockstep(dtype, epoch, gap):
+    return {"method": "CoMVC", "seed": 0, "dtype": dtype, "epoch": epoch, "steps": 50 * epoch,
+            "max_step_loss_gap": gap, "param_abs_gap": gap / 3, "param_rel_gap": gap, "theirs_acc": 0.77,
+            "ours_acc": 0.77 if gap < 1e-3 else 0.75, "theirs_nmi": 0.8, "ours_nmi": 0.8}
+
+
+def test_lockstep_rows_travel_through_merge_into_a_table(tmp_path, monkeypatch):
+    out, result, lock = tmp_path / "runs.jsonl", tmp_path / "mvc.json", tmp_path / "lock.jsonl"
+    M.append_jsonl(out, _run("authors", "CoMVC", 0, 0.87))
+    for row in (_lockstep("float64", 1, 3e-6), _lockstep("float32", 1, 0.2)):
+        M.append_jsonl(lock, row)
+    monkeypatch.setattr(M, "LOCKSTEP", lock)
+    assert M.main(["merge", "--out", str(out), "--result", str(result)]) == 0
+    table = F.lockstep_table(F.mvc_authors_code(result))
+    assert table.precision.tolist() == ["float64", "float32"]
+    assert table["max loss gap"].tolist() == [3e-6, 0.2] and table["ACC ours (%)"].tolist() == [77.0, 75.0]
+    assert F.lockstep_table(None).empty and "max param gap" in F.lockstep_table(None).columns

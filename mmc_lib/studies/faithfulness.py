@@ -224,6 +224,18 @@ def times_table(doc: dict | None) -> pd.DataFrame:
             .round(0).rename(columns={"wall": "wall s (median)", "cpu": "CPU s (median)"}).reset_index())
 
 
+def lockstep_table(doc: dict | None) -> pd.DataFrame:
+    """The lock-step runs (``benchmarks/mvc_trajectory.py``: both codes from the same weights, batches and negative
+    samples): per precision and epoch, the largest per-step loss gap, the largest parameter gap and each side's ACC."""
+    rows = [{"precision": r["dtype"], "epoch": r["epoch"], "steps": r["steps"],
+             "max loss gap": r["max_step_loss_gap"], "max param gap": r["param_abs_gap"],
+             "max param gap (relative)": r["param_rel_gap"], "ACC theirs (%)": 100 * r["theirs_acc"],
+             "ACC ours (%)": 100 * r["ours_acc"]} for r in (doc or {}).get("lockstep", [])]
+    columns = ["precision", "epoch", "steps", "max loss gap", "max param gap", "max param gap (relative)",
+               "ACC theirs (%)", "ACC ours (%)"]
+    return pd.DataFrame(rows, columns=columns).round({"ACC theirs (%)": 1, "ACC ours (%)": 1})
+
+
 def curve_plot(doc: dict | None, *, metric: str = "acc"):
     """Per method (one panel each), the mean over seeds of ``metric`` by epoch for each side, with the seeds' range
     shaded. Returns the figure."""
