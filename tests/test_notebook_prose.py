@@ -112,13 +112,16 @@ def _unstored_quotes(text: str, stored: list[tuple[float, float]]) -> list[str]:
 
 def _external_mean_sd() -> list[dict]:
     """Mean and std (ddof 0 and 1) of every numeric per-seed score in ``results/external/*.json`` (the authors'
-    code run outside the project, and our seeds beside it), as result-like rows."""
+    code run outside the project, and our seeds beside it; per method and side where the document groups them), as
+    result-like rows."""
     import numpy as np
 
     rows = []
     for path in sorted((REPO / "results" / "external").glob("*.json")):
         doc = json.loads(path.read_text())
-        for seeds in (doc.get("per_seed"), (doc.get("ours") or {}).get("per_seed")):
+        groups = [doc.get("per_seed"), (doc.get("ours") or {}).get("per_seed")]
+        groups += [side.get("per_seed") for sides in (doc.get("methods") or {}).values() for side in sides.values()]
+        for seeds in groups:
             for key in {k for s in seeds or [] for k, v in s.items() if isinstance(v, (int, float))}:
                 values = [s[key] for s in seeds if isinstance(s.get(key), (int, float))]
                 if len(values) >= 2:
