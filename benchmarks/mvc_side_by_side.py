@@ -24,7 +24,8 @@ Usage::
     python benchmarks/mvc_side_by_side.py queue --jobs 2 --mvc-src /work/ext/mvc/src   # the whole campaign, resumable
     python benchmarks/mvc_side_by_side.py merge       # → results/external/mvc_authors_code.json
 
-A 100-epoch fp32 run costs about 500 CPU seconds on one core of this machine (either code).
+A 100-epoch fp32 run costs 1050–1250 CPU seconds on one core of this machine (either code; measured 2026-12-03,
+two runs at a time on a quiet 2-core machine, about 18–22 minutes of wall time each).
 """
 
 from __future__ import annotations
