@@ -437,8 +437,7 @@ def cmd_merge(args) -> int:
     mvc_commit = next((r["code"].split("@ ")[1] for r in rows if r["side"] == "authors"), "unknown")
     if args.mvc_src:
         mvc_commit = _git_commit(Path(args.mvc_src))
-    lockstep = read_jsonl(LOCKSTEP) if LOCKSTEP.is_file() else []
-    doc = merge(rows, mvc_commit=mvc_commit, budget=args.budget, device=args.device, lockstep=lockstep,
+    doc = merge(rows, mvc_commit=mvc_commit, budget=args.budget, device=args.device, lockstep=read_jsonl(LOCKSTEP),
                 measured=f"mmc-companion, {dt.date.today().isoformat()}, outside the project for the authors' code "
                          "(fetched, run as listed under 'patches', never committed); benchmarks/mvc_side_by_side.py "
                          "for both sides, raw runs in benchmarks/out/mvc_side_by_side.jsonl")

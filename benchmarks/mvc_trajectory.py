@@ -10,9 +10,10 @@ indices come from one shared generator. Their step is their ``train_step`` (thei
 no-op clipping); ours is :func:`mmc_lib.nn.trainer.run_epoch` with our Adam factory, as in every fit.
 
 Printed and written (one JSON line per epoch to ``--out``): each side's mean loss terms, the largest absolute and
-relative parameter difference, and each side's ACC / NMI on all rows (eval mode; labels only score). If the codes are
-the same, the differences stay at float32 rounding (~1e-6 relative) for many steps and grow only as chaotic
-amplification of rounding; a modelling difference shows as an O(1) gap in the loss within a few steps.
+relative parameter difference, and each side's ACC / NMI on all rows (eval mode; labels only score). A formula that
+differs shows as a loss gap from the first steps. Equal formulas still part after a while, by amplified rounding (Adam
+normalises gradients that are zero up to rounding; near-tied cluster predictions flip the sampled negatives): within a
+few steps in float32, after about an epoch in float64 (``--float64``).
 
 Usage (authors' code outside the project, as for ``mvc_side_by_side.py``)::
 
@@ -52,42 +53,48 @@ def authors_net(method: str, mvc_src: Path):
     return build_model(cfg.model_config)
 
 
+def matched(theirs_named: dict, ours_named: dict) -> list[tuple]:
+    """``(their name, their tensor, our tensor)`` for every tensor of two name → tensor maps: the fusion weights by
+    name (a parameter of their ``fusion`` module, of our network itself, so registered at other places), the rest in
+    registration order; ``ValueError`` on a count or shape mismatch."""
+    theirs_named, ours_named = dict(theirs_named), dict(ours_named)
+    pairs = [("fusion.weights", theirs_named.pop("fusion.weights"), ours_named.pop("fusion_weights"))]
+    if len(theirs_named) != len(ours_named):
+        raise ValueError(f"{len(theirs_named)} tensors in their model, {len(ours_named)} in ours")
+    for (name_t, t), (name_o, o) in zip(theirs_named.items(), ours_named.items()):
+        if t.shape != o.shape:
+            raise ValueError(f"shape mismatch: {name_t} {tuple(t.shape)} vs {name_o} {tuple(o.shape)}")
+        pairs.append((name_t, t, o))
+    return pairs
+
+
 def copy_weights(theirs, ours) -> int:
-    """Copy every parameter and buffer of ``theirs`` into ``ours``, matched in registration order (shapes checked;
-    their fusion weights 1/V become ours, the same softmax). Returns the number of tensors copied."""
+    """Copy every parameter and buffer of ``theirs`` into ``ours`` (:func:`matched`; their fusion weights 1/V become
+    ours, the same softmax). Returns the number of tensors copied."""
     import torch
 
-    src = [(k, v) for k, v in theirs.state_dict().items() if k != "fusion.weights"]
-    dst = [(k, v) for k, v in ours.state_dict().items() if k != "fusion_weights"]
+    pairs = matched(theirs.state_dict(), ours.state_dict())
     with torch.no_grad():
-        ours.fusion_weights.copy_(theirs.fusion.weights)
-    if len(src) != len(dst):
-        raise ValueError(f"{len(src)} tensors in their model, {len(dst)} in ours")
-    with torch.no_grad():
-        for (name_s, s), (name_d, d) in zip(src, dst):
-            if s.shape != d.shape:
-                raise ValueError(f"shape mismatch: {name_s} {tuple(s.shape)} vs {name_d} {tuple(d.shape)}")
-            d.copy_(s)
-    return len(src) + 1
+        for _, t, o in pairs:
+            o.copy_(t)
+    return len(pairs)
 
 
 def param_gap(theirs, ours) -> tuple[float, float]:
     """Largest absolute and relative (to the tensor's max magnitude) difference over all parameters."""
     abs_gap = rel_gap = 0.0
-    pairs = [(theirs.fusion.weights, ours.fusion_weights)]
-    pairs += zip([p for k, p in theirs.named_parameters() if k != "fusion.weights"],
-                 [p for k, p in ours.named_parameters() if k != "fusion_weights"])
-    for a, b in pairs:
+    for _, a, b in matched(dict(theirs.named_parameters()), dict(ours.named_parameters())):
         diff = float((a.detach() - b.detach()).abs().max())
         abs_gap = max(abs_gap, diff)
         rel_gap = max(rel_gap, diff / max(float(a.detach().abs().max()), 1e-12))
     return abs_gap, rel_gap
 
 
-def scores(net_forward, views, labels) -> tuple[float, float]:
+def scores(assignments, labels) -> tuple[float, float]:
+    """ACC and NMI of the argmax of ``assignments`` (n, K)."""
     from mmc_lib.metrics import accuracy, nmi
 
-    pred = net_forward(views).argmax(axis=1)
+    pred = assignments.argmax(axis=1)
     return accuracy(labels, pred), nmi(labels, pred)
 
 
@@ -106,7 +113,7 @@ def main(argv=None) -> int:
     import torch
 
     from benchmarks.bench_mnist_usps import main_config
-    from mmc_lib.methods.deep_multiview.mvc import SiMVCNet
+    from mmc_lib.methods import CoMVC, SiMVC
     from mmc_lib.nn.optim import adam
     from mmc_lib.nn.trainer import run_epoch
 
@@ -118,28 +125,14 @@ def main(argv=None) -> int:
     images = [t.view(n, 1, 28, 28) for t in flat]  # theirs: (n, 1, 28, 28)
     torch.manual_seed(args.seed)
     theirs = authors_net(args.method, args.mvc_src)
-    config = replace_temperature(main_config(args.epochs, threads=1, checkpoint_every=0), args.method)
-    ours = SiMVCNet([784, 784], int(labels.max()) + 1, config, contrastive=args.method == "CoMVC")
+    config, n_clusters = main_config(args.epochs, threads=1, checkpoint_every=0), int(labels.max()) + 1
+    estimator = {"CoMVC": CoMVC, "SiMVC": SiMVC}[args.method](n_clusters, config=config)
+    ours = estimator._build([784, 784], n_clusters, config)  # the network a fit builds (CoMVC: τ = 0.1, δ, negatives)
     if args.float64:
         to_float64(theirs, ours)
     copy_weights(theirs, ours)
     optimiser = adam(ours.parameters(), lr=config.lr, config=config.trainer())
     order = torch.Generator().manual_seed(args.seed)
-    step_seed = [0]
-
-    def their_forward(_views):
-        theirs.eval()
-        with torch.no_grad():
-            out = theirs(images).numpy()
-        theirs.train()
-        return out
-
-    def our_forward(_views):
-        ours.eval()
-        with torch.no_grad():
-            out = ours.represent(flat)[1].numpy()
-        ours.train()
-        return out
 
     out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -153,25 +146,23 @@ def main(argv=None) -> int:
             their_terms.append({k: float(v) for k, v in theirs.train_step([im[b] for im in images], epoch=epoch - 1,
                                                                           it=i, n_batches=len(idx)).items()})
         t_theirs = time.process_time() - t0
-        step = iter(range(len(idx)))
-
-        def loss_fn(b, _epoch):
-            torch.manual_seed(10_000 * epoch + next(step))
-            return ours.losses([t[b] for t in flat])
-
-        ours.train()
         step_totals: list[float] = []
 
-        def recorded(b, _epoch):
-            terms = loss_fn(b, _epoch)
+        def loss_fn(b, _epoch):
+            torch.manual_seed(10_000 * epoch + len(step_totals))  # the seed their step i had
+            terms = ours.losses([t[b] for t in flat])
             step_totals.append(float(terms["total"].detach()))
             return terms
 
-        our_terms = run_epoch(recorded, optimiser, idx, epoch=epoch)
+        ours.train()
+        our_terms = run_epoch(loss_fn, optimiser, idx, epoch=epoch)
         step_gap = max(abs(t["tot"] - o) for t, o in zip(their_terms, step_totals))
         t_ours = time.process_time() - t0 - t_theirs
         gap = param_gap(theirs, ours)
-        (acc_t, nmi_t), (acc_o, nmi_o) = scores(their_forward, None, labels), scores(our_forward, None, labels)
+        theirs.eval(), ours.eval()
+        with torch.no_grad():
+            (acc_t, nmi_t) = scores(theirs(images).numpy(), labels)
+            (acc_o, nmi_o) = scores(ours.represent(flat)[1].numpy(), labels)
         row = {"method": args.method, "seed": args.seed, "dtype": str(dtype).replace("torch.", ""), "epoch": epoch,
                "steps": epoch * len(idx), "max_step_loss_gap": step_gap,
                "theirs_ddc1": float(np.mean([t["ddc_1"] for t in their_terms])), "ours_ddc1": our_terms["ddc1"],
@@ -198,13 +189,6 @@ def to_float64(theirs, ours) -> None:
     ours.double()
     mvc.ConvEncoder.forward = lambda self, x: self.dense(self.features(x.view(-1, 1, self.side, self.side)))
     torch.set_default_dtype(torch.float64)
-
-
-def replace_temperature(config, method: str):
-    """CoMVC's τ = 0.1 (what :class:`mmc_lib.methods.CoMVC` sets when it builds its network)."""
-    from dataclasses import replace
-
-    return replace(config, temperature=0.1) if method == "CoMVC" else config
 
 
 if __name__ == "__main__":
