@@ -234,3 +234,20 @@ def test_lockstep_rows_travel_through_merge_into_a_table(tmp_path, monkeypatch):
     assert table.precision.tolist() == ["float64", "float32"]
     assert table["max loss gap"].tolist() == [3e-6, 0.2] and table["ACC ours (%)"].tolist() == [77.0, 75.0]
     assert F.lockstep_table(None).empty and "max param gap" in F.lockstep_table(None).columns
+
+
+def test_selection_table_keeps_the_lowest_ddc1_seed_per_side_and_never_reads_scores(doc):
+    for side, ddc1 in (("authors' code", [.05, .02, .04, .03, .06]), ("ours (fp32)", [.01, .09, .08, .07, .06])):
+        for run, value in zip(doc["methods"]["CoMVC"][side]["per_seed"], ddc1):
+            run["checkpoint_ddc1"] = value
+    table = F.selection_table(doc).set_index(["method", "side", "protocol"])
+    assert table.loc[("CoMVC", "authors' code", "paper's selection"), "seed"] == "1"
+    assert table.loc[("CoMVC", "authors' code", "paper's selection"), "ACC (%)"] == "83.0"  # THEIRS[1]
+    assert table.loc[("CoMVC", "ours (fp32)", "paper's selection"), "seed"] == "0"
+    assert table.loc[("CoMVC", "ours (fp32)", "one run"), "ACC (%)"] == f"86.6 ± {100 * np.std(OURS_SAME):.1f}"
+    assert table.loc[("CoMVC", "ours (fp32)", "one run"), "n_runs"] == 5
+    for run in doc["methods"]["CoMVC"]["ours (fp32)"]["per_seed"]:  # other scores: the same seed is kept
+        run["checkpoint_acc"] = 1 - run["checkpoint_acc"]
+    again = F.selection_table(doc).set_index(["method", "side", "protocol"])
+    assert again.loc[("CoMVC", "ours (fp32)", "paper's selection"), "seed"] == "0"
+    assert F.selection_table(None).empty

@@ -143,13 +143,13 @@ def select_runs(runs: pd.DataFrame, *, by=("method", "dataset"), criterion: str 
 
 def selection_summary(runs: pd.DataFrame, *, by=("method", "dataset"), metrics=("acc", "nmi")) -> pd.DataFrame:
     """Two rows per ``by`` group, as users meet them: ``protocol="one run"`` — the distribution over the runs
-    (``<metric>_mean``, ``<metric>_std``, ``n_runs``) — and ``protocol="paper's selection"`` — the one run with the
+    (``<metric>_mean``, ``<metric>_std`` with ddof 0 as everywhere in the project, ``n_runs``) — and ``protocol="paper's selection"`` — the one run with the
     lowest ``final_ddc1`` among them (:func:`select_runs`; label free), with ``seed`` and ``final_ddc1``.
 
     >>> runs = pd.DataFrame({"method": ["A"] * 3, "dataset": ["d"] * 3, "seed": [0, 1, 2],
     ...                      "final_ddc1": [0.3, 0.1, 0.2], "acc": [0.9, 0.5, 0.7], "nmi": [0.8, 0.4, 0.6]})
     >>> selection_summary(runs)[["protocol", "acc_mean", "acc_std", "n_runs", "seed"]].round(3).values.tolist()
-    [['one run', 0.7, 0.2, 3, nan], ["paper's selection", 0.5, nan, 3, 1.0]]
+    [['one run', 0.7, 0.163, 3, nan], ["paper's selection", 0.5, nan, 3, 1.0]]
     """
     by, metrics = list(by), list(metrics)
     chosen = select_runs(runs, by=by).set_index(by)
@@ -161,7 +161,7 @@ def selection_summary(runs: pd.DataFrame, *, by=("method", "dataset"), metrics=(
         pick = {**ident, "protocol": "paper's selection", "n_runs": len(group)}
         sel = chosen.loc[key if len(key) > 1 else key[0]]
         for m in metrics:
-            one[f"{m}_mean"], one[f"{m}_std"] = float(group[m].mean()), float(group[m].std(ddof=1))
+            one[f"{m}_mean"], one[f"{m}_std"] = float(group[m].mean()), float(group[m].std(ddof=0))
             pick[f"{m}_mean"], pick[f"{m}_std"] = float(sel[m]), float("nan")
         pick["final_ddc1"] = float(sel["final_ddc1"])
         if "seed" in sel:

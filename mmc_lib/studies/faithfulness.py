@@ -263,3 +263,26 @@ def curve_plot(doc: dict | None, *, metric: str = "acc"):
         ax.legend(title="mean, range over seeds", loc="lower right" if metric != "ddc1" else "upper right")
     axes[0][0].set_ylabel("eval ddc_1" if metric == "ddc1" else f"{metric.upper()} (%)")
     return fig
+
+
+def selection_table(doc: dict | None) -> pd.DataFrame:
+    """The paper's run selection on the runs of the document, per method and side: ``one run`` (mean ± std over
+    the seeds, percent) beside ``paper's selection`` (the one seed whose checkpoint has the lowest eval ``ddc_1``;
+    label free, :func:`mmc_lib.studies.ddmc.select_runs`). The paper selects among 20 runs; here among the ``n``
+    seeds that ran, so the selected number is one draw of that protocol at a smaller ``n_runs``."""
+    from mmc_lib.studies.ddmc import selection_summary
+
+    long = long_scores(doc)
+    columns = ["method", "side", "protocol", "n_runs", "seed", "ACC (%)", "NMI (%)", "ddc_1"]
+    if long.empty:
+        return pd.DataFrame(columns=columns)
+    runs = long.rename(columns={"checkpoint_ddc1": "final_ddc1"})[["method", "side", "seed", "final_ddc1"]]
+    runs = runs.assign(acc=long.checkpoint_acc, nmi=long.checkpoint_nmi)
+    summary = selection_summary(runs, by=("method", "side"))
+    cell = lambda mean, std: f"{100 * mean:.1f}" if np.isnan(std) else f"{100 * mean:.1f} ± {100 * std:.1f}"
+    return pd.DataFrame({
+        "method": summary.method, "side": summary.side, "protocol": summary.protocol, "n_runs": summary.n_runs,
+        "seed": summary.seed.map(lambda s: "" if pd.isna(s) else str(int(s))),
+        "ACC (%)": [cell(m, s) for m, s in zip(summary.acc_mean, summary.acc_std)],
+        "NMI (%)": [cell(m, s) for m, s in zip(summary.nmi_mean, summary.nmi_std)],
+        "ddc_1": summary.final_ddc1.map(lambda v: "" if pd.isna(v) else f"{v:.5f}")}, columns=columns)
