@@ -251,3 +251,19 @@ def test_selection_table_keeps_the_lowest_ddc1_seed_per_side_and_never_reads_sco
     again = F.selection_table(doc).set_index(["method", "side", "protocol"])
     assert again.loc[("CoMVC", "ours (fp32)", "paper's selection"), "seed"] == "0"
     assert F.selection_table(None).empty
+
+
+def test_precision_table_grades_bf16_against_fp32_by_the_same_rule():
+    rows = [_run("ours", "CoMVC", s, a) for s, a in enumerate(OURS_SAME)]
+    rows += [_run("ours", "CoMVC", s, a, precision="bf16") for s, a in enumerate([0.86, 0.85, 0.88, 0.86, 0.87])]
+    rows += [_run("ours", "SiMVC", s, a) for s, a in enumerate([0.90, 0.91, 0.92])]
+    rows += [_run("ours", "SiMVC", s, a, precision="bf16") for s, a in enumerate([0.70, 0.71, 0.72])]
+    rows += [_run("authors", "SiMVC", s, a) for s, a in enumerate([0.90, 0.91, 0.92])]  # never read here
+    table = F.precision_table(_doc(rows)).set_index(["method", "metric"])
+    assert table.loc[("CoMVC", "ACC"), "verdict"] == "no difference found"
+    assert table.loc[("CoMVC", "ACC"), "ours (bf16)"].endswith("(n=5)")
+    assert table.loc[("SiMVC", "ACC"), "verdict"] == "bf16 lower"
+    assert table.loc[("SiMVC", "ACC"), "gap (points)"] == pytest.approx(-20.0)
+    assert table.loc[("SiMVC", "NMI"), "Welch 5 %"] == "bf16 lower"
+    only_fp32 = _doc([_run("ours", "CoMVC", s, a) for s, a in enumerate(OURS_SAME)])
+    assert F.precision_table(only_fp32).empty and F.precision_table(None).empty

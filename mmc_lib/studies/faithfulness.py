@@ -286,3 +286,37 @@ def selection_table(doc: dict | None) -> pd.DataFrame:
         "ACC (%)": [cell(m, s) for m, s in zip(summary.acc_mean, summary.acc_std)],
         "NMI (%)": [cell(m, s) for m, s in zip(summary.nmi_mean, summary.nmi_std)],
         "ddc_1": summary.final_ddc1.map(lambda v: "" if pd.isna(v) else f"{v:.5f}")}, columns=columns)
+
+
+BF16 = "ours (bf16)"
+PRECISION_VERDICTS = {FAITHFUL: "no difference found", "below": "bf16 lower", "above": "bf16 higher"}
+
+
+def precision_table(doc: dict | None, *, score: str = "checkpoint") -> pd.DataFrame:
+    """Issue 24's precision question, per method and metric: our bfloat16-convolution runs beside our float32 runs
+    (same seeds and protocol), graded by the same rule as faithfulness (:func:`faithfulness_verdict`, float32 in
+    the authors' place): ``no difference found`` when bf16's mean is within the tolerance of float32's and Welch's
+    test finds no difference; ``bf16 lower`` / ``bf16 higher`` otherwise. The median CPU seconds of one run of each
+    precision sit beside it (what bf16 would buy). Methods without runs of both precisions are left out."""
+    long = long_scores(doc)
+    rows = []
+    for method in dict.fromkeys(long.method):
+        part = long[long.method == method]
+        fp32, bf16 = part[part.side == OURS], part[part.side == BF16]
+        if fp32.empty or bf16.empty:
+            continue
+        for metric in ("acc", "nmi"):
+            col = _column(score, metric)
+            v = faithfulness_verdict(bf16[col].to_numpy(), fp32[col].to_numpy())
+            rows.append({"method": method, "metric": metric.upper(),
+                         OURS: f"{mean_std(v['theirs_mean'], v['theirs_std'])} (n={v['n_theirs']})",
+                         BF16: f"{mean_std(v['ours_mean'], v['ours_std'])} (n={v['n_ours']})",
+                         "gap (points)": round(100 * v["gap"], 1),
+                         "band (points)": round(100 * v["band"], 1) if np.isfinite(v["band"]) else np.nan,
+                         "Welch 5 %": {1: "bf16 higher", -1: "bf16 lower", 0: "no difference", None: "—"}[v["welch"]],
+                         "verdict": PRECISION_VERDICTS.get(v["verdict"], v["verdict"]),
+                         "CPU s fp32 (median)": round(float(fp32.cpu_seconds.median())),
+                         "CPU s bf16 (median)": round(float(bf16.cpu_seconds.median()))})
+    columns = ["method", "metric", OURS, BF16, "gap (points)", "band (points)", "Welch 5 %", "verdict",
+               "CPU s fp32 (median)", "CPU s bf16 (median)"]
+    return pd.DataFrame(rows, columns=columns)
