@@ -430,6 +430,11 @@ def merge(rows: list[dict], *, mvc_commit: str, budget: str, measured: str, devi
     }
 
 
+def _relative(path: Path) -> str:
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def cmd_merge(args) -> int:
     rows = [r for r in read_jsonl(args.out) if r.get("device", "cpu") == args.device and r["epochs"] == EPOCHS]
     if not rows:
@@ -440,7 +445,7 @@ def cmd_merge(args) -> int:
     doc = merge(rows, mvc_commit=mvc_commit, budget=args.budget, device=args.device, lockstep=read_jsonl(LOCKSTEP),
                 measured=f"mmc-companion, {dt.date.today().isoformat()}, outside the project for the authors' code "
                          "(fetched, run as listed under 'patches', never committed); benchmarks/mvc_side_by_side.py "
-                         "for both sides, raw runs in benchmarks/out/mvc_side_by_side.jsonl")
+                         f"for both sides, raw runs in {_relative(args.out)}")
     args.result.parent.mkdir(parents=True, exist_ok=True)
     args.result.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"{args.result}: {json.dumps(doc['n'])}")
