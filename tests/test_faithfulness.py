@@ -253,6 +253,22 @@ def test_selection_table_keeps_the_lowest_ddc1_seed_per_side_and_never_reads_sco
     assert F.selection_table(None).empty
 
 
+
+def test_selection_rank_table_measures_how_the_rule_ranks_runs(doc):
+    ours = doc["methods"]["CoMVC"]["ours (fp32)"]["per_seed"]  # OURS_SAME: ACC .85 .84 .89 .87 .88
+    for run in ours:  # ddc_1 rising with ACC: the rule keeps the worst run
+        run["checkpoint_ddc1"] = run["checkpoint_acc"] / 10
+    theirs = doc["methods"]["CoMVC"]["authors' code"]["per_seed"]  # THEIRS: .87 .83 .88 .86 .90
+    for run in theirs:  # ddc_1 falling with ACC: the rule keeps the best run
+        run["checkpoint_ddc1"] = 1 - run["checkpoint_acc"]
+    table = F.selection_rank_table(doc).set_index(["method", "side"])
+    assert table.loc[("CoMVC", "ours (fp32)"), "ρ(ddc_1, ACC)"] == 1.0
+    assert table.loc[("CoMVC", "ours (fp32)"), "kept seed's ACC rank"] == "5 of 5"
+    assert table.loc[("CoMVC", "authors' code"), "ρ(ddc_1, ACC)"] == -1.0
+    assert table.loc[("CoMVC", "authors' code"), "kept seed's ACC rank"] == "1 of 5"
+    assert table.loc[("SiMVC", "ours (fp32)"), "n"] == 3
+    assert F.selection_rank_table(None).empty
+
 def test_precision_table_grades_bf16_against_fp32_by_the_same_rule():
     rows = [_run("ours", "CoMVC", s, a) for s, a in enumerate(OURS_SAME)]
     rows += [_run("ours", "CoMVC", s, a, precision="bf16") for s, a in enumerate([0.86, 0.85, 0.88, 0.86, 0.87])]

@@ -288,6 +288,27 @@ def selection_table(doc: dict | None) -> pd.DataFrame:
         "ddc_1": summary.final_ddc1.map(lambda v: "" if pd.isna(v) else f"{v:.5f}")}, columns=columns)
 
 
+
+def selection_rank_table(doc: dict | None) -> pd.DataFrame:
+    """How well the selection criterion ranks a side's runs, judged by the labels afterwards (an evaluation of the
+    rule, never part of it): per method and side, Spearman's ρ between each seed's kept eval ``ddc_1`` and its ACC
+    (the rule needs ρ < 0: a lower ``ddc_1``, a better partition) and the ACC rank of the seed the rule keeps
+    (1 = the side's best of ``n``). ρ is NaN with fewer than 3 seeds or a constant column."""
+    from scipy.stats import spearmanr
+
+    columns = ["method", "side", "n", "ρ(ddc_1, ACC)", "kept seed's ACC rank"]
+    long = long_scores(doc)
+    rows = []
+    for (method, side), g in (long.groupby(["method", "side"], sort=False) if not long.empty else []):
+        acc, ddc1 = g.checkpoint_acc.to_numpy(float), g.checkpoint_ddc1.to_numpy(float)
+        ranked = len(g) >= 3 and np.ptp(ddc1) > 0 and np.ptp(acc) > 0  # ρ is undefined on a constant column
+        rho = float(spearmanr(ddc1, acc)[0]) if ranked else float("nan")
+        kept = int(np.argmin(ddc1))  # the rule's choice (ties: the first), as select_run
+        rank = int(1 + np.sum(acc > acc[kept]))
+        rows.append({"method": method, "side": side, "n": len(g), "ρ(ddc_1, ACC)": round(rho, 2),
+                     "kept seed's ACC rank": f"{rank} of {len(g)}"})
+    return pd.DataFrame(rows, columns=columns)
+
 BF16 = "ours (bf16)"
 PRECISION_VERDICTS = {FAITHFUL: "no difference found", "below": "bf16 lower", "above": "bf16 higher"}
 
