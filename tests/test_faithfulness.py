@@ -253,7 +253,6 @@ def test_selection_table_keeps_the_lowest_ddc1_seed_per_side_and_never_reads_sco
     assert F.selection_table(None).empty
 
 
-
 def test_selection_rank_table_measures_how_the_rule_ranks_runs(doc):
     ours = doc["methods"]["CoMVC"]["ours (fp32)"]["per_seed"]  # OURS_SAME: ACC .85 .84 .89 .87 .88
     for run in ours:  # ddc_1 rising with ACC: the rule keeps the worst run
@@ -268,6 +267,16 @@ def test_selection_rank_table_measures_how_the_rule_ranks_runs(doc):
     assert table.loc[("CoMVC", "authors' code"), "kept seed's ACC rank"] == "1 of 5"
     assert table.loc[("SiMVC", "ours (fp32)"), "n"] == 3
     assert F.selection_rank_table(None).empty
+
+
+def test_show_campaign_prints_every_table_and_the_verdict_line(doc, capsys):
+    doc["lockstep"] = [{"precision": "float64"}]  # present, but left out on request
+    F.show_campaign(doc, on=" on CUDA", lockstep=False)
+    out = capsys.readouterr().out
+    assert "CoMVC on CUDA: percent" in out and "SiMVC on CUDA: percent" in out
+    assert F.verdict_line(doc) in out and "kept seed's ACC rank" in out
+    assert "Lock-step" not in out and "Precision" not in out  # no bf16 runs in the fixture
+
 
 def test_precision_table_grades_bf16_against_fp32_by_the_same_rule():
     rows = [_run("ours", "CoMVC", s, a) for s, a in enumerate(OURS_SAME)]

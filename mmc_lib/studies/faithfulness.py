@@ -288,13 +288,14 @@ def selection_table(doc: dict | None) -> pd.DataFrame:
         "ddc_1": summary.final_ddc1.map(lambda v: "" if pd.isna(v) else f"{v:.5f}")}, columns=columns)
 
 
-
 def selection_rank_table(doc: dict | None) -> pd.DataFrame:
     """How well the selection criterion ranks a side's runs, judged by the labels afterwards (an evaluation of the
     rule, never part of it): per method and side, Spearman's ρ between each seed's kept eval ``ddc_1`` and its ACC
     (the rule needs ρ < 0: a lower ``ddc_1``, a better partition) and the ACC rank of the seed the rule keeps
     (1 = the side's best of ``n``). ρ is NaN with fewer than 3 seeds or a constant column."""
     from scipy.stats import spearmanr
+
+    from mmc_lib.methods.base import select_run
 
     columns = ["method", "side", "n", "ρ(ddc_1, ACC)", "kept seed's ACC rank"]
     long = long_scores(doc)
@@ -303,11 +304,12 @@ def selection_rank_table(doc: dict | None) -> pd.DataFrame:
         acc, ddc1 = g.checkpoint_acc.to_numpy(float), g.checkpoint_ddc1.to_numpy(float)
         ranked = len(g) >= 3 and np.ptp(ddc1) > 0 and np.ptp(acc) > 0  # ρ is undefined on a constant column
         rho = float(spearmanr(ddc1, acc)[0]) if ranked else float("nan")
-        kept = int(np.argmin(ddc1))  # the rule's choice (ties: the first), as select_run
+        kept = select_run(ddc1)  # the rule's own choice
         rank = int(1 + np.sum(acc > acc[kept]))
         rows.append({"method": method, "side": side, "n": len(g), "ρ(ddc_1, ACC)": round(rho, 2),
                      "kept seed's ACC rank": f"{rank} of {len(g)}"})
     return pd.DataFrame(rows, columns=columns)
+
 
 BF16 = "ours (bf16)"
 PRECISION_VERDICTS = {FAITHFUL: "no difference found", "below": "bf16 lower", "above": "bf16 higher"}
@@ -341,3 +343,28 @@ def precision_table(doc: dict | None, *, score: str = "checkpoint") -> pd.DataFr
     columns = ["method", "metric", OURS, BF16, "gap (points)", "band (points)", "Welch 5 %", "verdict",
                "CPU s fp32 (median)", "CPU s bf16 (median)"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def show_campaign(doc: dict, *, on: str = "", lockstep: bool = True) -> None:
+    """Notebook 01 §8 for one side-by-side campaign: the lock-step rows (``lockstep``), per-seed tables, times, the
+    faithfulness verdicts and line, the paper's selection and how the rule ranks the runs, and the precision table
+    where bf16 runs exist. ``on``: appended to each method's caption (e.g. " on CUDA")."""
+    from IPython.display import display
+
+    if lockstep and doc.get("lockstep"):
+        print("\nLock-step: both codes from the same weights, batches and negative samples (CoMVC, seed 0)")
+        display(lockstep_table(doc))
+    for method in doc["methods"]:
+        print(f"\n{method}{on}: percent, ACC / NMI of the checkpoint at the lowest eval ddc_1, per seed")
+        display(per_seed_table(doc, method))
+    display(times_table(doc))
+    display(verdict_table(doc))
+    print(verdict_line(doc))
+    print("\nThe paper's selection among the seeds that ran: the lowest checkpoint ddc_1 per side (the paper: 20 runs)")
+    display(selection_table(doc))
+    print("How the rule ranks each side's runs (labels only to judge the rule afterwards; it needs ρ < 0)")
+    display(selection_rank_table(doc))
+    precision = precision_table(doc)
+    if not precision.empty:
+        print("\nPrecision: our bfloat16 convolutions beside our float32 runs, same seeds, graded by the same rule")
+        display(precision)
